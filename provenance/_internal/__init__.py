@@ -1,0 +1,1 @@
+"""Internal helpers. Everything here is internal and unstable, with no stability guarantee."""

@@ -1,0 +1,44 @@
+"""Safe file writing: temporary file plus rename, so a failure never leaves half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import OutputExistsError
+
+__all__ = ["write_atomic"]
+
+
+def write_atomic(path: Path, data: bytes, *, force: bool = False, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory.
+
+    Args:
+        path: destination.
+        data: the complete contents.
+        force: replace an existing file; otherwise an existing file is an error.
+        mode: permission bits of the new file (0o600 for private keys).
+
+    Raises:
+        OutputExistsError: ``path`` exists and ``force`` is false.
+    """
+    if path.exists() and not force:
+        raise OutputExistsError(f"{path}: already exists (use --force to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # mkstemp already creates 0600; chmod before writing so secrets are never wider.
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if not force and path.exists():
+            raise OutputExistsError(f"{path}: already exists (use --force to replace it)")
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
