@@ -7,9 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import OutputExistsError
+from ..errors import InputError, OutputExistsError
 
-__all__ = ["write_atomic"]
+__all__ = ["read_input", "write_atomic"]
 
 
 def write_atomic(path: Path, data: bytes, *, force: bool = False, mode: int = 0o644) -> None:
@@ -42,3 +42,22 @@ def write_atomic(path: Path, data: bytes, *, force: bool = False, mode: int = 0o
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def read_input(path: Path) -> bytes:
+    """Read an input file, turning every OS failure into a one-line :class:`InputError`.
+
+    Raises:
+        InputError: missing, a directory, unreadable or empty.
+    """
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+    if not data:
+        raise InputError(f"{path}: empty file")
+    return data

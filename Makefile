@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine (see README "Quick start"):
+#   make demo   set up, then stamp and verify a sample frame the project makes itself
+#   make test   set up, then lint, type-check and run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck pytest bench clean
+
+setup: $(STAMP)
+
+# torch is installed first and pinned: imwatermark imports it, and an unpinned torch pulls
+# several GB of CUDA wheels, while 2.13.0 is the local CPU build on these machines.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+test: setup lint typecheck pytest
+
+lint: setup
+	$(BIN)/ruff check provenance cli tests benchmarks scripts
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest -n 2 -q
+
+clean:
+	rm -rf $(VENV) demo .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,164 @@
+"""The typed result of verifying one asset, and its JSON form (``spec/verify-report.md``).
+
+Verification never answers with a bool: it returns a :class:`VerificationReport` that
+records every check, with an overall :class:`Verdict`. Callers who want fail-closed
+behaviour call :meth:`VerificationReport.raise_for_failure`.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import EXIT_FAILED, EXIT_NO_PROVENANCE, ProvenanceError
+
+__all__ = [
+    "REPORT_SCHEMA",
+    "Check",
+    "CheckStatus",
+    "ContentSection",
+    "LikenessSection",
+    "ManifestSection",
+    "StatusCode",
+    "VerificationFailedError",
+    "VerificationReport",
+    "Verdict",
+    "WatermarkSection",
+]
+
+REPORT_SCHEMA = "avatar-provenance/verify-report/v1"
+
+
+class Verdict(StrEnum):
+    """The overall answer, mapped to exit codes 0, 1 and 3."""
+
+    VERIFIED = "verified"
+    FAILED = "failed"
+    NO_PROVENANCE = "no_provenance"
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Check(_Model):
+    """One named check and its outcome (names are listed in spec/verify-report.md)."""
+
+    name: str
+    status: CheckStatus
+    detail: str
+
+
+class StatusCode(_Model):
+    """A C2PA validation status entry."""
+
+    code: str
+    url: str | None = None
+    explanation: str | None = None
+
+
+class ManifestSection(_Model):
+    present: bool
+    source: str | None = Field(None, description="'embedded', 'repository' or null")
+    recovered_via_watermark: bool = False
+    validation_state: str | None = Field(
+        None, description="Trusted, Valid or Invalid, hard binding excluded when recovered"
+    )
+    c2pa_validation_state: str | None = Field(None, description="the state c2pa reported")
+    failures: list[StatusCode] = Field(default_factory=list)
+    label: str | None = None
+    signer: str | None = None
+    signer_issuer: str | None = None
+    signed_at: str | None = None
+    digital_source_type: str | None = None
+
+
+class WatermarkSection(_Model):
+    detected: bool
+    engine: str | None = None
+    alg: str | None = None
+    payload: str | None = Field(None, description="the content ID, 16 hex digits")
+    confidence: float | None = None
+    corrected_bits: int | None = None
+    false_alarm_probability: float | None = None
+    matches_manifest: bool | None = None
+
+
+class ContentSection(_Model):
+    fingerprint_checked: bool = False
+    fingerprint_match: bool | None = None
+    max_cell_difference: int | None = None
+    changed_cells: int | None = None
+
+
+class LikenessSection(_Model):
+    face_id: str | None = None
+    license_id: str | None = None
+    license_sha256: str | None = None
+    licensee: str | None = None
+    owner_public_key: str | None = None
+    owner_signature_valid: bool | None = None
+    declared_purpose: str | None = None
+    declared_territory: str | None = None
+    stamped_at: str | None = None
+    scope: dict[str, Any] | None = None
+    in_scope: bool | None = None
+    violations: list[dict[str, str]] = Field(default_factory=list)
+
+
+class VerificationReport(_Model):
+    """Everything ``verify`` found about one file."""
+
+    schema_: str = Field(REPORT_SCHEMA, alias="schema")
+    file: str
+    format: str | None = None
+    sha256: str | None = None
+    verdict: Verdict
+    synthetic: bool
+    problems: list[str] = Field(default_factory=list)
+    manifest: ManifestSection
+    watermark: WatermarkSection
+    content: ContentSection = Field(default_factory=ContentSection)
+    likeness: LikenessSection = Field(default_factory=LikenessSection)
+    checks: list[Check] = Field(default_factory=list)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form, field names as in the schema."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def to_json(self) -> str:
+        """Pretty JSON, as ``verify --json`` prints it."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def raise_for_failure(self) -> None:
+        """Raise unless the verdict is VERIFIED.
+
+        Raises:
+            VerificationFailedError: with this report attached.
+        """
+        if self.verdict is not Verdict.VERIFIED:
+            raise VerificationFailedError(self)
+
+
+class VerificationFailedError(ProvenanceError):
+    """A verification that did not end in VERIFIED, for fail-closed callers."""
+
+    def __init__(self, report: VerificationReport) -> None:
+        first = report.problems[0] if report.problems else report.verdict.value
+        super().__init__(f"{report.file}: {first}")
+        self.report = report
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return EXIT_NO_PROVENANCE if self.report.verdict is Verdict.NO_PROVENANCE else EXIT_FAILED

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The main job end to end on a sample frame the project makes itself:
+# workspace -> consent license -> stamp -> verify -> strip metadata -> verify again.
+set -euo pipefail
+demo=${DEMO_DIR:-demo}
+rm -rf "$demo"
+provenance init "$demo" --vendor "Demo Avatar Studio"
+export PROVENANCE_WORKSPACE="$demo"
+provenance sample "$demo/frame.png" --size 640x480
+provenance license grant --face-id face-0001 --allow education,marketing \
+  --deny politics,gambling --territory EU,US --until "$(date -d '+1 year' +%F)" \
+  -o "$demo/license.json"
+provenance stamp "$demo/frame.png" -o "$demo/stamped.jpg" --license "$demo/license.json" \
+  --purpose education --territory DE
+echo "--- verify the stamped file"
+provenance verify "$demo/stamped.jpg"
+echo "--- an upload pipeline re-encodes it (quality 85) and strips the manifest"
+python -c "from PIL import Image; Image.open('$demo/stamped.jpg').save('$demo/reupload.jpg', quality=85)"
+provenance verify "$demo/reupload.jpg"
+echo "--- a use the face owner did not consent to is refused"
+if provenance stamp "$demo/frame.png" -o "$demo/politics.jpg" \
+     --license "$demo/license.json" --purpose politics; then
+  echo "BUG: out-of-scope stamp was accepted" >&2; exit 1
+fi
+echo "demo ok: files in $demo/"
