@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -163,7 +164,7 @@ def test_encrypted_key_round_trip(tmp_path: Path, es256: SigningIdentity) -> Non
 def test_wrong_or_missing_passphrase(tmp_path: Path, es256: SigningIdentity) -> None:
     key_path, chain_path = tmp_path / "signer.key", tmp_path / "signer.pem"
     es256.save(key_path=key_path, chain_path=chain_path, passphrase=PASSPHRASE)
-    with pytest.raises(KeyMaterialError, match=f"{key_path}: wrong passphrase"):
+    with pytest.raises(KeyMaterialError, match=re.escape(f"{key_path}: wrong passphrase")):
         SigningIdentity.from_files(key=key_path, chain=chain_path, passphrase=b"nope")
     with pytest.raises(KeyMaterialError, match="passphrase is needed"):
         SigningIdentity.from_files(key=key_path, chain=chain_path)
@@ -192,7 +193,7 @@ def test_not_pem(tmp_path: Path, es256: SigningIdentity) -> None:
     key_path.write_bytes(b"not a key")
     chain_path = tmp_path / "chain.pem"
     chain_path.write_bytes(es256.certificate_chain_pem)
-    with pytest.raises(KeyMaterialError, match=f"{key_path}: not a PEM private key"):
+    with pytest.raises(KeyMaterialError, match=re.escape(f"{key_path}: not a PEM private key")):
         SigningIdentity.from_files(key=key_path, chain=chain_path)
     with pytest.raises(KeyMaterialError, match="chain: not a PEM certificate chain"):
         SigningIdentity.from_pem(key=_key_pem(ec.generate_private_key(ec.SECP256R1())), chain=b"x")
