@@ -55,6 +55,8 @@ SUPPORTED_MIME_TYPES: frozenset[str] = frozenset(
 # certificates carrying only documentSigning or c2pa-kp-claimSigning read Invalid.
 _TRUST_CONFIG = "1.3.6.1.5.5.7.3.4\n1.3.6.1.5.5.7.3.36\n1.3.6.1.4.1.62558.2.1\n"
 
+_MAX_MESSAGE = 400
+
 _ALGORITHMS: Mapping[SigningAlgorithm, Any] = MappingProxyType(
     {
         SigningAlgorithm.ES256: c2pa.C2paSigningAlg.ES256,
@@ -142,11 +144,14 @@ def sign(
 
     Raises:
         UnsupportedMediaError: ``mime`` is not supported.
-        SigningError: the signer or its certificate chain was refused, or the callback failed.
+        SigningError: the signer or its certificate chain was refused, the callback failed,
+            or the timestamp authority is unreachable or not an http(s) URL.
         ManifestError: the definition is malformed or fails validation, or the asset cannot
             be parsed as ``mime``.
     """
     _check_mime(mime)
+    if tsa_url is not None and not tsa_url.startswith(("http://", "https://")):
+        raise SigningError(f"{tsa_url}: a timestamp authority URL must be http(s)")
     try:
         manifest_json = json.dumps(dict(definition))
     except (TypeError, ValueError) as exc:
@@ -229,9 +234,9 @@ def read(
     except c2pa.C2paError.ManifestNotFound as exc:
         if manifest_store is None:
             return None
-        raise ManifestError(f"the given manifest store is unreadable: {_first_line(exc)}") from exc
+        raise ManifestError(f"the given manifest store is unreadable: {_one_line(exc)}") from exc
     except c2pa.C2paError as exc:
-        raise ManifestError(f"cannot read the C2PA manifest: {_first_line(exc)}") from exc
+        raise ManifestError(f"cannot read the C2PA manifest: {_one_line(exc)}") from exc
     try:
         raw = json.loads(text)
     except ValueError as exc:
@@ -250,21 +255,26 @@ def _context(settings: Mapping[str, Any]) -> Any:
         return c2pa.Context.from_dict(dict(settings))
     except c2pa.C2paError as exc:
         # Our settings are constants, so this is a c2pa incompatibility, not user error.
-        raise ManifestError(f"c2pa rejected its settings: {_first_line(exc)}") from exc
+        raise ManifestError(f"c2pa rejected its settings: {_one_line(exc)}") from exc
 
 
 def _signing_error(exc: Exception) -> ProvenanceError:
-    message = _first_line(exc)
+    message = _one_line(exc)
     if isinstance(exc, c2pa.C2paError.Signature):
         return SigningError(f"signing failed: {message}")
     if isinstance(exc, c2pa.C2paError.Verify):
         return ManifestError(f"the signed manifest failed validation: {message}")
+    # Json/Assertion/Manifest (bad definition) and Other (asset unparseable as the MIME type).
     return ManifestError(f"cannot build the C2PA manifest: {message}")
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _one_line(exc: Exception) -> str:
+    # c2pa puts the useful part of a Verify error (the failure codes) on later lines, so
+    # fold them into one line rather than keeping only the first.
+    text = " ".join(str(exc).split())
+    if not text:
+        return type(exc).__name__
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
 def _reading(raw: Mapping[str, Any]) -> ManifestReading:
