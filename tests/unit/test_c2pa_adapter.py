@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
 import numpy as np
 import pytest
-from cryptography.hazmat.primitives import hashes
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
 from provenance import _c2pa
@@ -20,6 +23,7 @@ from provenance.identity import (
     Signer,
     SigningAlgorithm,
     SigningIdentity,
+    check_certificate_profile,
 )
 from provenance.trust import TrustAnchors
 
@@ -214,3 +218,51 @@ def test_manifest_without_created_action_is_refused(es256: SigningIdentity) -> N
 def test_tsa_url_must_be_http(es256: SigningIdentity) -> None:
     with pytest.raises(SigningError, match="must be http"):
         _c2pa.sign(DEFINITION, es256, mime="image/png", asset=b"", tsa_url="ftp://tsa.example")
+
+
+class _UncheckedSigner:
+    """A Signer that skips our profile check, to see what c2pa itself does with a chain."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey, chain_pem: bytes) -> None:
+        self._key, self._chain = key, chain_pem
+
+    @property
+    def algorithm(self) -> SigningAlgorithm:
+        return SigningAlgorithm.ES256
+
+    @property
+    def certificate_chain_pem(self) -> bytes:
+        return self._chain
+
+    def sign(self, data: bytes) -> bytes:
+        return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+@pytest.mark.parametrize("ca_true", [True, False], ids=["ca-true", "no-eku"])
+def test_c2pa_agrees_with_profile_check(ca: CertificateAuthority, ca_true: bool) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bad")]))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca_true, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.private_key.public_key()),
+            critical=False,
+        )
+    )
+    if ca_true:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
+    chain = builder.sign(ca.private_key, hashes.SHA384()).public_bytes(serialization.Encoding.PEM)
+    assert check_certificate_profile(chain)
+    with pytest.raises(SigningError, match="certificate"):
+        _c2pa.sign(
+            DEFINITION, _UncheckedSigner(key, chain), mime="image/png", asset=_image("image/png")
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import stat
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -46,37 +46,69 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _bad_ee(
-    ca: CertificateAuthority, tweak: Callable[[x509.CertificateBuilder], x509.CertificateBuilder]
+def bad_end_entity(
+    ca: CertificateAuthority,
+    *,
+    ca_true: bool = False,
+    ekus: list[x509.ObjectIdentifier] | None = None,
+    key_cert_sign: bool = False,
+    aki: bool = True,
+    expired: bool = False,
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = None,
 ) -> tuple[bytes, bytes]:
-    """A P-256 EE issued by ``ca`` with the builder changed by ``tweak``; (key PEM, cert PEM)."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    """An EE issued by ``ca`` with one profile rule broken; returns (key PEM, cert PEM)."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
+    start = now - dt.timedelta(days=60 if expired else 0, minutes=1)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bad Signer")]))
         .issuer_name(ca.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca_true, path_length=None), critical=True)
         .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=key_cert_sign,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    if ekus:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(ekus), critical=False)
+    if aki:
+        builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.private_key.public_key()),
             critical=False,
         )
+    cert = builder.sign(ca.private_key, hashes.SHA384())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    cert = tweak(builder).sign(ca.private_key, hashes.SHA384())
-    return _key_pem(key), cert.public_bytes(serialization.Encoding.PEM)
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _with_ca_true(builder: x509.CertificateBuilder) -> x509.CertificateBuilder:
-    return builder.add_extension(
-        x509.BasicConstraints(ca=True, path_length=None), critical=True
-    ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-
-
-def _without_eku(builder: x509.CertificateBuilder) -> x509.CertificateBuilder:
-    return builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+EMAIL = [ExtendedKeyUsageOID.EMAIL_PROTECTION]
+# Each case breaks one rule c2pa-rs enforces (notes/c2pa.md §2.1).
+BAD_END_ENTITIES: dict[str, tuple[dict[str, Any], str]] = {
+    "ca-true": ({"ca_true": True, "ekus": EMAIL}, "CA:TRUE"),
+    "no-eku": ({}, "no extended key usage"),
+    "any-eku": ({"ekus": [ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE]}, "anyExtendedKeyUsage"),
+    "server-auth-only": ({"ekus": [ExtendedKeyUsageOID.SERVER_AUTH]}, "has none of"),
+    "key-cert-sign": ({"ekus": EMAIL, "key_cert_sign": True}, "keyCertSign"),
+    "no-aki": ({"ekus": EMAIL, "aki": False}, "no authority key identifier"),
+    "expired": ({"ekus": EMAIL, "expired": True}, "expired"),
+}
 
 
 @pytest.mark.parametrize(
@@ -201,19 +233,21 @@ def test_not_pem(tmp_path: Path, es256: SigningIdentity) -> None:
         SigningIdentity.from_files(key=tmp_path / "missing.key", chain=chain_path)
 
 
-@pytest.mark.parametrize(
-    ("tweak", "problem"),
-    [(_with_ca_true, "CA:TRUE"), (_without_eku, "no extended key usage")],
-)
-def test_bad_end_entity_is_reported_and_refused(
-    ca: CertificateAuthority,
-    tweak: Callable[[x509.CertificateBuilder], x509.CertificateBuilder],
-    problem: str,
-) -> None:
-    key, cert = _bad_ee(ca, tweak)
+@pytest.mark.parametrize("case", sorted(BAD_END_ENTITIES))
+def test_bad_end_entity_is_reported_and_refused(ca: CertificateAuthority, case: str) -> None:
+    options, problem = BAD_END_ENTITIES[case]
+    key, cert = bad_end_entity(ca, **options)
     problems = check_certificate_profile(cert)
     assert any(problem in p for p in problems), problems
     with pytest.raises(KeyMaterialError, match=problem):
+        SigningIdentity.from_pem(key=key, chain=cert)
+
+
+def test_small_rsa_key_is_refused(ca: CertificateAuthority) -> None:
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    key, cert = bad_end_entity(ca, ekus=EMAIL, key=small)
+    assert any("1024 bits" in p for p in check_certificate_profile(cert))
+    with pytest.raises(KeyMaterialError, match="1024 bits"):
         SigningIdentity.from_pem(key=key, chain=cert)
 
 
