@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
@@ -619,7 +619,8 @@ class CertificateAuthority:
     """
 
     certificate: x509.Certificate
-    private_key: ec.EllipticCurvePrivateKey
+    # Kept out of repr so logging an authority never hints at its key object.
+    private_key: ec.EllipticCurvePrivateKey = field(repr=False)
 
     @classmethod
     def generate(
