@@ -1,0 +1,334 @@
+"""The one adapter to c2pa-python: sign assets and read manifests back, in our types.
+
+Everything in this module is internal and unstable. It is the only module that imports
+``c2pa``: it builds an explicit ``Context`` for every Builder and Reader (c2pa's defaults
+fetch remote manifests and accept a narrower EKU set, ``notes/c2pa.md`` §3), converts every
+``C2paError`` into :mod:`provenance.errors` with the cause kept, and turns validation
+states into :class:`ValidationState`.
+
+Signing always goes through ``Signer.from_callback`` so a private key never leaves Python
+(a :class:`~provenance.identity.SigningIdentity` signs in-process, a
+:class:`~provenance.identity.CallbackSigner` forwards to a KMS or HSM through the same path).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+import c2pa
+
+from provenance.errors import (
+    ManifestError,
+    ProvenanceError,
+    SigningError,
+    UnsupportedMediaError,
+)
+from provenance.identity import Signer, SigningAlgorithm
+from provenance.trust import TrustAnchors
+
+__all__ = [
+    "SUPPORTED_MIME_TYPES",
+    "ManifestReading",
+    "SignedAsset",
+    "StatusEntry",
+    "ValidationState",
+    "read",
+    "sign",
+]
+
+_logger = logging.getLogger(__name__)
+
+# Formats whose binding we have measured (notes/c2pa.md §1.7): JPEG/PNG/WebP bind with
+# c2pa.hash.data, MP4 with c2pa.hash.bmff.v3. c2pa accepts more; add them once tested.
+SUPPORTED_MIME_TYPES: frozenset[str] = frozenset(
+    {"image/png", "image/jpeg", "image/webp", "video/mp4"}
+)
+
+# A Context replaces c2pa's EKU defaults (notes §3 gotcha, c2pa-rs PR #2545): without this,
+# certificates carrying only documentSigning or c2pa-kp-claimSigning read Invalid.
+_TRUST_CONFIG = "1.3.6.1.5.5.7.3.4\n1.3.6.1.5.5.7.3.36\n1.3.6.1.4.1.62558.2.1\n"
+
+_MAX_MESSAGE = 400
+
+_ALGORITHMS: Mapping[SigningAlgorithm, Any] = MappingProxyType(
+    {
+        SigningAlgorithm.ES256: c2pa.C2paSigningAlg.ES256,
+        SigningAlgorithm.ES384: c2pa.C2paSigningAlg.ES384,
+        SigningAlgorithm.PS256: c2pa.C2paSigningAlg.PS256,
+        SigningAlgorithm.ED25519: c2pa.C2paSigningAlg.ED25519,
+    }
+)
+
+
+class ValidationState(StrEnum):
+    """Overall state of the active manifest, as c2pa-rs reports it (notes §5.1)."""
+
+    TRUSTED = "Trusted"
+    """Intact, and the signer chains to a trust anchor."""
+    VALID = "Valid"
+    """Intact, but the signer is not trusted (``signingCredential.untrusted``)."""
+    INVALID = "Invalid"
+    """Tampered, badly signed, or malformed."""
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """One validation status: a C2PA code, the JUMBF URL it is about, and c2pa's text."""
+
+    code: str
+    url: str | None
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class ManifestReading:
+    """What c2pa found in an asset's active manifest, and how it validated."""
+
+    state: ValidationState
+    label: str
+    assertions: Mapping[str, Any]
+    failures: tuple[StatusEntry, ...]
+    successes: tuple[StatusEntry, ...]
+    informational: tuple[StatusEntry, ...]
+    signer_issuer: str | None
+    signer_common_name: str | None
+    signed_at: str | None
+    claim_generator: str | None
+    raw: Mapping[str, Any]
+
+    @property
+    def failure_codes(self) -> tuple[str, ...]:
+        """The codes of :attr:`failures`, in order."""
+        return tuple(entry.code for entry in self.failures)
+
+
+@dataclass(frozen=True)
+class SignedAsset:
+    """A signed asset and its manifest store (keep the store to validate it detached)."""
+
+    asset: bytes
+    manifest_store: bytes
+
+
+def sign(
+    definition: Mapping[str, Any],
+    signer: Signer,
+    *,
+    mime: str,
+    asset: bytes,
+    tsa_url: str | None = None,
+) -> SignedAsset:
+    """Embed a signed C2PA manifest built from ``definition`` into ``asset``.
+
+    Thumbnails are off (frames are stamped by the thousand and a thumbnail adds ~40 ms and
+    ~30 KB each) and verify-after-sign is on, so a manifest c2pa would later read as
+    Invalid is refused here instead.
+
+    Args:
+        definition: a c2pa-rs ``ManifestDefinition`` (``claim_generator_info``,
+            ``assertions``, ...).
+        signer: signs the claim; its chain is embedded.
+        mime: the asset's media type, one of :data:`SUPPORTED_MIME_TYPES`.
+        asset: the unsigned file bytes.
+        tsa_url: an RFC 3161 timestamp authority; contacted synchronously while signing.
+
+    Returns:
+        The signed asset and the manifest store bytes.
+
+    Raises:
+        UnsupportedMediaError: ``mime`` is not supported.
+        SigningError: the signer or its certificate chain was refused, the callback failed,
+            or the timestamp authority is unreachable or not an http(s) URL.
+        ManifestError: the definition is malformed or fails validation, or the asset cannot
+            be parsed as ``mime``.
+    """
+    _check_mime(mime)
+    if tsa_url is not None and not tsa_url.startswith(("http://", "https://")):
+        raise SigningError(f"{tsa_url}: a timestamp authority URL must be http(s)")
+    try:
+        manifest_json = json.dumps(dict(definition))
+    except (TypeError, ValueError) as exc:
+        raise ManifestError(f"manifest definition is not JSON-serialisable: {exc}") from exc
+    callback_errors: list[BaseException] = []
+
+    def callback(data: bytes) -> bytes:
+        # c2pa swallows callback exceptions (it only sees -1), so keep ours to report them.
+        try:
+            return signer.sign(data)
+        except Exception as exc:
+            callback_errors.append(exc)
+            raise
+
+    settings = {
+        "builder": {"thumbnail": {"enabled": False}},
+        "trust": {"trust_config": _TRUST_CONFIG},
+        "verify": {"verify_after_sign": True, "remote_manifest_fetch": False},
+    }
+    destination = io.BytesIO()
+    try:
+        with (
+            _context(settings) as context,
+            c2pa.Signer.from_callback(
+                callback,
+                _ALGORITHMS[SigningAlgorithm(signer.algorithm)],
+                signer.certificate_chain_pem.decode("ascii"),
+                tsa_url,
+            ) as c2pa_signer,
+            c2pa.Builder(manifest_json, context=context) as builder,
+        ):
+            store = builder.sign(c2pa_signer, mime, io.BytesIO(asset), destination)
+    except c2pa.C2paError as exc:
+        if callback_errors:
+            cause = callback_errors[0]
+            message = cause.diagnostics() if isinstance(cause, ProvenanceError) else str(cause)
+            raise SigningError(f"signing failed: {message}") from cause
+        raise _signing_error(exc) from exc
+    return SignedAsset(asset=destination.getvalue(), manifest_store=bytes(store))
+
+
+def read(
+    *,
+    mime: str,
+    asset: bytes,
+    trust: TrustAnchors,
+    manifest_store: bytes | None = None,
+) -> ManifestReading | None:
+    """Read and validate the active C2PA manifest of ``asset``.
+
+    Args:
+        mime: the asset's media type, one of :data:`SUPPORTED_MIME_TYPES`.
+        asset: the file bytes.
+        trust: anchors whose signers read Trusted (``TrustAnchors.none()`` trusts nobody).
+        manifest_store: a detached manifest store (from :class:`SignedAsset`) to validate
+            against ``asset`` instead of an embedded one.
+
+    Returns:
+        The reading, or None when the asset carries no manifest and none was given.
+
+    Raises:
+        UnsupportedMediaError: ``mime`` is not supported.
+        ManifestError: the manifest (embedded or given) is corrupt or unreadable, or the
+            asset cannot be parsed as ``mime``.
+    """
+    _check_mime(mime)
+    trust_settings: dict[str, str] = {"trust_config": _TRUST_CONFIG}
+    if trust:
+        trust_settings["user_anchors"] = trust.pem.decode("ascii")
+    settings = {
+        "trust": trust_settings,
+        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+    }
+    try:
+        with (
+            _context(settings) as context,
+            c2pa.Reader(mime, io.BytesIO(asset), manifest_store, context=context) as reader,
+        ):
+            text = reader.json()
+    except c2pa.C2paError.ManifestNotFound as exc:
+        if manifest_store is None:
+            return None
+        raise ManifestError(f"the given manifest store is unreadable: {_one_line(exc)}") from exc
+    except c2pa.C2paError as exc:
+        raise ManifestError(f"cannot read the C2PA manifest: {_one_line(exc)}") from exc
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ManifestError(f"c2pa returned malformed JSON: {exc}") from exc
+    return _reading(raw)
+
+
+def _check_mime(mime: str) -> None:
+    if mime not in SUPPORTED_MIME_TYPES:
+        supported = ", ".join(sorted(SUPPORTED_MIME_TYPES))
+        raise UnsupportedMediaError(f"{mime}: unsupported media type (supported: {supported})")
+
+
+def _context(settings: Mapping[str, Any]) -> Any:
+    try:
+        return c2pa.Context.from_dict(dict(settings))
+    except c2pa.C2paError as exc:
+        # Our settings are constants, so this is a c2pa incompatibility, not user error.
+        raise ManifestError(f"c2pa rejected its settings: {_one_line(exc)}") from exc
+
+
+def _signing_error(exc: Exception) -> ProvenanceError:
+    message = _one_line(exc)
+    if isinstance(exc, c2pa.C2paError.Signature):
+        return SigningError(f"signing failed: {message}")
+    if isinstance(exc, c2pa.C2paError.Verify):
+        return ManifestError(f"the signed manifest failed validation: {message}")
+    # Json/Assertion/Manifest (bad definition) and Other (asset unparseable as the MIME type).
+    return ManifestError(f"cannot build the C2PA manifest: {message}")
+
+
+def _one_line(exc: Exception) -> str:
+    # c2pa puts the useful part of a Verify error (the failure codes) on later lines, so
+    # fold them into one line rather than keeping only the first.
+    text = " ".join(str(exc).split())
+    if not text:
+        return type(exc).__name__
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _reading(raw: Mapping[str, Any]) -> ManifestReading:
+    try:
+        label = str(raw["active_manifest"])
+        manifest = raw["manifests"][label]
+        state = ValidationState(raw["validation_state"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ManifestError(f"c2pa reported no usable active manifest ({exc!r})") from exc
+    results = (raw.get("validation_results") or {}).get("activeManifest") or {}
+    signature = manifest.get("signature_info") or {}
+    return ManifestReading(
+        state=state,
+        label=label,
+        assertions=MappingProxyType(_assertions(manifest.get("assertions") or [])),
+        failures=_entries(results.get("failure")),
+        successes=_entries(results.get("success")),
+        informational=_entries(results.get("informational")),
+        signer_issuer=signature.get("issuer"),
+        signer_common_name=signature.get("common_name"),
+        signed_at=signature.get("time"),
+        claim_generator=_claim_generator(manifest),
+        raw=MappingProxyType(dict(raw)),
+    )
+
+
+def _assertions(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    assertions: dict[str, Any] = {}
+    for item in items:
+        label = str(item.get("label"))
+        # Repeated labels (several ingredients, say) get c2pa's own "__n" instance suffix.
+        key, n = label, 1
+        while key in assertions:
+            key, n = f"{label}__{n}", n + 1
+        assertions[key] = item.get("data")
+    return assertions
+
+
+def _entries(items: Iterable[Mapping[str, Any]] | None) -> tuple[StatusEntry, ...]:
+    return tuple(
+        StatusEntry(
+            code=str(item.get("code")), url=item.get("url"), explanation=item.get("explanation")
+        )
+        for item in items or ()
+    )
+
+
+def _claim_generator(manifest: Mapping[str, Any]) -> str | None:
+    # v1 claims carry a "claim_generator" string; v2 claims only "claim_generator_info".
+    if manifest.get("claim_generator"):
+        return str(manifest["claim_generator"])
+    infos = manifest.get("claim_generator_info") or []
+    if not infos:
+        return None
+    first = infos[0]
+    name, version = first.get("name"), first.get("version")
+    return f"{name}/{version}" if version else (str(name) if name else None)
