@@ -420,7 +420,8 @@ class License(BaseModel):
             ConsentError: ``{source}: not a license: <reason>``, one line.
         """
         try:
-            document = json.loads(data)
+            # Decode ourselves: json.loads would also accept UTF-16/32, which the spec excludes.
+            document = json.loads(data.decode("utf-8"))
         except UnicodeDecodeError:
             raise ConsentError(f"{source}: not a license: not UTF-8 text") from None
         except json.JSONDecodeError as exc:
