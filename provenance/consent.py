@@ -289,9 +289,10 @@ class OwnerSignature(BaseModel):
 class Grant(BaseModel):
     """The public, owner-signed part of a license; it travels in every stamped manifest."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = _FROZEN
 
-    schema_: Literal["avatar-provenance/license/v1"] = Field(default=LICENSE_SCHEMA, alias="schema")
+    # Required rather than defaulted: a file must say which schema its signed bytes follow.
+    schema_: Literal["avatar-provenance/license/v1"] = Field(alias="schema")
     license_id: str = Field(pattern=r"^lic_[0-9a-z]{26,32}$")
     face_id: str = Field(min_length=1)
     owner: Owner
@@ -535,6 +536,7 @@ def grant_license(
             not_after=not_after,
         )
         grant = Grant(
+            schema=LICENSE_SCHEMA,
             license_id=_new_license_id() if license_id is None else license_id,
             face_id=face_id,
             owner=Owner(name=owner_name, public_key=owner_key.public_key, minor=minor),
