@@ -495,3 +495,21 @@ def test_committed_schema_matches_fresh_export() -> None:
     assert committed == export_json_schema(), (
         "spec/schemas/license.schema.json is stale; run: PYTHONPATH=. python spec/schemas/export.py"
     )
+
+
+@pytest.mark.parametrize("value", [None, "avatar-provenance/license/v2"])
+def test_schema_field_is_required_and_fixed(make_license: MakeLicense, value: str | None) -> None:
+    document = json.loads(make_license().to_json())
+    if value is None:
+        del document["grant"]["schema"]
+    else:
+        document["grant"]["schema"] = value
+    with pytest.raises(ConsentError, match=r"not a license: grant\.schema"):
+        License.from_json(json.dumps(document).encode(), source="in.json")
+
+
+def test_grant_alone_verifies(make_license: MakeLicense) -> None:
+    # Selective disclosure: a manifest carries grant + signature without the terms.
+    license = make_license()
+    license.grant.verify(license.signature)
+    assert "intended_uses" not in license.grant.signed_bytes().decode()
