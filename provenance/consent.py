@@ -75,8 +75,9 @@ LICENSE_SCHEMA: Final = "avatar-provenance/license/v1"
 MAX_TERM_YEARS = 10
 MAX_TERM_YEARS_MINOR = 5
 MIN_INTENDED_USES_CHARS = 30
-# Words beyond purpose names and filler that make a description "reasonably specific".
-MIN_DESCRIPTIVE_WORDS = 3
+# Letters, outside purpose names and filler, that make a description "reasonably specific".
+# Counted in letters rather than words so scripts written without spaces work too.
+MIN_DESCRIPTIVE_LETTERS = 15
 
 
 class Purpose(StrEnum):
@@ -212,8 +213,8 @@ class Owner(BaseModel):
 
 
 _FILLER = frozenset(
-    "a an and any as at by etc for from in include including of on only or other the to "
-    "use uses using via with".split()
+    "a an and any as at by etc for from in include including of on only or other purpose "
+    "purposes the to use uses using via with".split()
 )
 _PURPOSE_WORDS = frozenset(word for p in Purpose for word in p.value.split("-"))
 
@@ -226,9 +227,10 @@ def _check_specific(text: str) -> None:
             f"intended_uses is too short to be a reasonably specific description "
             f"({len(stripped)} < {MIN_INTENDED_USES_CHARS} characters)"
         )
-    words = set(re.findall(r"[a-z]+", stripped.lower()))
+    # Letters of any script, so descriptions need not be in English.
+    words = set(re.findall(r"[^\W\d_]+", stripped.lower()))
     descriptive = words - _FILLER - _PURPOSE_WORDS
-    if len(descriptive) < MIN_DESCRIPTIVE_WORDS:
+    if sum(len(word) for word in descriptive) < MIN_DESCRIPTIVE_LETTERS:
         raise ValueError(
             "intended_uses must describe the uses (what content, where, for whom), "
             "not only list purposes"

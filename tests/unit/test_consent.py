@@ -513,3 +513,14 @@ def test_grant_alone_verifies(make_license: MakeLicense) -> None:
     license = make_license()
     license.grant.verify(license.signature)
     assert "intended_uses" not in license.grant.signed_bytes().decode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Moderator der Produktschulungen für Händler in Österreich.",
+        "用于Acme产品教程和员工入职视频的主持人。仅在公司内部培训平台发布。",
+    ],
+)
+def test_specific_intended_uses_in_other_languages(make_license: MakeLicense, text: str) -> None:
+    assert make_license(intended_uses=text).terms.intended_uses == text
