@@ -567,7 +567,7 @@ class Use:
     Attributes:
         purpose: what the rendered media is for.
         territory: where it is published (alpha-2 or ``EU``; any case).
-        at: when (timezone-aware); compared by UTC date.
+        at: when; compared by UTC date. A naive datetime is taken as UTC.
         licensee: who is using the face; ``None`` skips the licensee check.
     """
 
@@ -577,16 +577,20 @@ class Use:
     licensee: str | None = None
 
     def __post_init__(self) -> None:
-        """Normalise purpose and territory so callers may pass plain strings.
+        """Normalise purpose, territory and time so callers may pass plain values.
+
+        An unknown territory is kept (upper-cased) rather than refused: verifiers build uses
+        from untrusted manifests, and such a use must come out as a ``territory`` violation,
+        not as an exception.
 
         Raises:
-            ConsentError: unknown purpose or territory, or a naive ``at``.
+            ConsentError: unknown purpose.
         """
         # Frozen dataclass: normalise through object.__setattr__, once, at construction.
         object.__setattr__(self, "purpose", _coerce_purpose(self.purpose))
-        object.__setattr__(self, "territory", _normalise_territory(self.territory))
+        object.__setattr__(self, "territory", self.territory.strip().upper())
         if self.at.tzinfo is None or self.at.utcoffset() is None:
-            raise ConsentError("use time must be timezone-aware")
+            object.__setattr__(self, "at", self.at.replace(tzinfo=UTC))
 
 
 def scope_violations(grant: Grant, use: Use) -> list[ScopeViolationError]:
