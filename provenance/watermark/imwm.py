@@ -1,0 +1,170 @@
+"""Adapter for ``invisible-watermark`` (``imwatermark``): the DWT-DCT(-SVD) chroma marks.
+
+This is the only module that imports ``imwatermark``, and only inside the functions that
+run it: importing it always imports torch (~1.3 s), which the CLI must not pay at start-up.
+
+The adapter absorbs the library's hazards (``spec/payload.md`` and the watermark notes):
+it wants BGR, raises ``RuntimeError`` below 256x256 and ``NameError`` for unknown methods,
+and stores float results into ``uint8`` without clipping, so values outside 0..255 wrap.
+Callers see RGB in, RGB out, and only errors from :mod:`provenance.errors`.
+
+Example:
+    >>> engine = DwtDctSvdEngine()
+    >>> marked = engine.embed(rgb, ContentId.mint(issuer=1))  # doctest: +SKIP
+    >>> engine.detect(marked).content_id  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import ImageTooSmallError, InputError, WatermarkError
+from .base import Detection
+from .payload import PAYLOAD_BITS, PAYLOAD_LAYOUT, ContentId, decode_payload, encode_payload
+
+__all__ = ["DwtDctEngine", "DwtDctSvdEngine"]
+
+_logger = logging.getLogger(__name__)
+
+# A genuine mark moves U by at most ~14 levels (QIM step 36 on the Haar LL band, halved by
+# the inverse transform) plus the library's swapped-detail-band error, which is small on
+# smooth content. Larger moves are uint8 wrap-around or swap damage at sharp chroma edges;
+# those pixels keep their original value, which costs the mark a few votes, not the image.
+_MAX_CHROMA_STEP = 48
+
+
+class _ImwmEngine:
+    """Shared body of the imwatermark engines; subclasses pick the method."""
+
+    name: str
+    alg: str
+    method: str
+    alg_params: str = f"payload={PAYLOAD_LAYOUT};bits={PAYLOAD_BITS}"
+    # imwatermark only checks H*W >= 256*256; requiring both sides keeps enough blocks per
+    # bit (>= 6 votes each for 156 bits) and a clear, per-dimension error message.
+    min_height: int = 256
+    min_width: int = 256
+
+    def embed(self, rgb: NDArray[np.uint8], content_id: ContentId) -> NDArray[np.uint8]:
+        """Return a marked copy of ``rgb`` carrying ``content_id``; ``rgb`` is not modified.
+
+        Args:
+            rgb: ``(height, width, 3)`` RGB ``uint8`` image, at least 256x256.
+            content_id: the id to embed.
+
+        Returns:
+            A new ``uint8`` array of the same shape.
+
+        Raises:
+            ImageTooSmallError: the image is below 256x256.
+            InputError: ``rgb`` is not an ``(H, W, 3)`` ``uint8`` array.
+            WatermarkError: imwatermark failed.
+        """
+        self._check(rgb)
+        from imwatermark import WatermarkEncoder
+
+        bits = [int(b) for b in encode_payload(content_id)]
+        # cvtColor always allocates, so the caller's array is never handed to the library.
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        try:
+            encoder = WatermarkEncoder()
+            encoder.set_watermark("bits", bits)
+            marked_bgr = encoder.encode(bgr, self.method)
+        except Exception as exc:
+            raise WatermarkError(f"{self.name}: embedding failed: {exc}") from exc
+        marked: NDArray[np.uint8] = cv2.cvtColor(
+            _as_uint8(marked_bgr, self.name), cv2.COLOR_BGR2RGB
+        ).astype(np.uint8, copy=False)
+        return self._undo_chroma_damage(rgb, marked)
+
+    def detect(self, rgb: NDArray[np.uint8]) -> Detection:
+        """Look for a payload in ``rgb``.
+
+        Args:
+            rgb: ``(height, width, 3)`` RGB ``uint8`` image, at least 256x256.
+
+        Returns:
+            The detection; not detected when the read-back bits do not decode.
+
+        Raises:
+            ImageTooSmallError: the image is below 256x256.
+            InputError: ``rgb`` is not an ``(H, W, 3)`` ``uint8`` array.
+            WatermarkError: imwatermark failed.
+        """
+        self._check(rgb)
+        from imwatermark import WatermarkDecoder
+
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        try:
+            bits = WatermarkDecoder("bits", PAYLOAD_BITS).decode(bgr, self.method)
+        except Exception as exc:
+            raise WatermarkError(f"{self.name}: detection failed: {exc}") from exc
+        decoded = decode_payload(np.asarray(bits, dtype=np.uint8))
+        if decoded is None:
+            return Detection(engine=self.name)
+        return Detection(
+            engine=self.name,
+            content_id=decoded.content_id,
+            corrected_bits=decoded.corrected_bits,
+            false_alarm_probability=decoded.false_alarm_probability,
+        )
+
+    def _check(self, rgb: NDArray[np.uint8]) -> None:
+        if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
+            shape = getattr(rgb, "shape", None)
+            raise InputError(f"{self.name}: expected an (H, W, 3) RGB array, got shape {shape}")
+        if rgb.dtype != np.uint8:
+            raise InputError(f"{self.name}: expected uint8 pixels, got {rgb.dtype}")
+        height, width = rgb.shape[:2]
+        if height < self.min_height or width < self.min_width:
+            raise ImageTooSmallError(
+                f"{self.name}: image is {width}x{height}, "
+                f"needs at least {self.min_width}x{self.min_height}"
+            )
+
+    def _undo_chroma_damage(
+        self, original: NDArray[np.uint8], marked: NDArray[np.uint8]
+    ) -> NDArray[np.uint8]:
+        """Restore pixels whose chroma moved more than a mark can (wrap or swap damage)."""
+        u_before = cv2.cvtColor(original, cv2.COLOR_RGB2YUV)[..., 1].astype(np.int16)
+        u_after = cv2.cvtColor(marked, cv2.COLOR_RGB2YUV)[..., 1].astype(np.int16)
+        damaged = np.abs(u_after - u_before) > _MAX_CHROMA_STEP
+        count = int(damaged.sum())
+        if count:
+            _logger.debug("%s: restored %d over-shifted pixels", self.name, count)
+            marked[damaged] = original[damaged]
+        return marked
+
+
+def _as_uint8(image: object, name: str) -> NDArray[np.uint8]:
+    """Validate the library's output; clip rather than wrap if it ever comes back as float."""
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[2] != 3:
+        raise WatermarkError(f"{name}: engine returned shape {array.shape}")
+    if array.dtype == np.uint8:
+        return array
+    clipped: NDArray[np.uint8] = np.clip(np.rint(array), 0, 255).astype(np.uint8)
+    return clipped
+
+
+class DwtDctSvdEngine(_ImwmEngine):
+    """imwatermark ``dwtDctSvd``: the default; survives JPEG q85 on synthetic faces."""
+
+    name = "imwm-dwtdctsvd"
+    alg = "org.avatar-provenance.imwatermark.dwtdctsvd.1"
+    method = "dwtDctSvd"
+
+
+class DwtDctEngine(_ImwmEngine):
+    """imwatermark ``dwtDct``: faster, but misreads even unattacked smooth content.
+
+    Kept selectable for compatibility; not the default.
+    """
+
+    name = "imwm-dwtdct"
+    alg = "org.avatar-provenance.imwatermark.dwtdct.1"
+    method = "dwtDct"
