@@ -25,7 +25,7 @@ demo: setup
 test: setup lint typecheck pytest
 
 lint: setup
-	$(BIN)/ruff check provenance cli tests benchmarks scripts
+	$(BIN)/ruff check provenance cli tests scripts spec
 
 typecheck: setup
 	$(BIN)/mypy

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import os
 import traceback
-from typing import IO, Any
+from typing import Any
 
 import click
 
 EXIT_FAILED = 1
 
 
-class CommandFailed(click.ClickException):
-    """A ProvenanceError (or an unexpected one) rendered as one line with its exit code."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(" ".join(message.split()))
-        self.exit_code = exit_code
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+def fail(message: str, exit_code: int) -> click.exceptions.Exit:
+    """Print ``message`` as one ``error:`` line on stderr; return the exit to raise."""
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    return click.exceptions.Exit(exit_code)
 
 
 class ProvenanceGroup(click.Group):
@@ -31,13 +26,13 @@ class ProvenanceGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ProvenanceError as exc:
-            raise CommandFailed(exc.diagnostics(), exc.exit_code) from exc
+            raise fail(exc.diagnostics(), exc.exit_code) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
             if os.environ.get("PROVENANCE_DEBUG"):
                 traceback.print_exc()
-            raise CommandFailed(
+            raise fail(
                 f"internal error: {type(exc).__name__}: {exc} "
                 "(set PROVENANCE_DEBUG=1 for a traceback)",
                 EXIT_FAILED,

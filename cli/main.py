@@ -10,6 +10,7 @@ from ._errors import ProvenanceGroup
 from ._state import AppState
 from .commands import init_cmd, keys_cmd, license_cmd, sample_cmd, stamp_cmd, verify_cmd
 
+
 @click.group(cls=ProvenanceGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--workspace",

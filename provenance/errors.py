@@ -89,6 +89,9 @@ class ScopeViolationError(ConsentError):
         super().__init__(message)
         self.clause = clause
 
+    def diagnostics(self) -> str:
+        return f"{self} (violates the {self.clause} clause)"
+
 
 class ManifestError(ProvenanceError):
     """A C2PA manifest could not be built or read."""

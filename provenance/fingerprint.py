@@ -56,7 +56,9 @@ class Fingerprint:
             contrasts=cells[GRID * GRID :].reshape(GRID, GRID).copy(),
         )
 
-    def compare(self, other: Fingerprint, *, tolerance: int = DEFAULT_TOLERANCE) -> FingerprintComparison:
+    def compare(
+        self, other: Fingerprint, *, tolerance: int = DEFAULT_TOLERANCE
+    ) -> FingerprintComparison:
         """How far ``other`` is from this fingerprint, cell by cell."""
         mean_diff = np.abs(self.means.astype(np.int16) - other.means.astype(np.int16))
         contrast_diff = np.abs(self.contrasts.astype(np.int16) - other.contrasts.astype(np.int16))

@@ -135,7 +135,9 @@ class Stamper:
         _check_size(self.engine, image)
         content_id = self.repository.reserve(self.issuer)
         try:
-            stamped = self._sign_image(image, content_id, license, use, output_format, quality, title)
+            stamped = self._sign_image(
+                image, content_id, license, use, output_format, quality, title
+            )
         except BaseException:
             self.repository.release(content_id)
             raise

@@ -24,7 +24,9 @@ def shared_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 def make_frame(tmp_path: Path) -> Callable[..., Path]:
     """Write a synthetic avatar frame; returns its path."""
 
-    def _make(name: str = "frame.png", *, size: tuple[int, int] = (512, 384), seed: int = 0) -> Path:
+    def _make(
+        name: str = "frame.png", *, size: tuple[int, int] = (512, 384), seed: int = 0
+    ) -> Path:
         width, height = size
         path = tmp_path / name
         Image.fromarray(avatar_frame(height, width, seed=seed)).save(path)

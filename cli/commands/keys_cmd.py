@@ -101,8 +101,8 @@ def show(as_json: bool) -> None:
 @click.argument("chain", type=click.Path(path_type=Path))
 def check(chain: Path) -> None:
     """Check a certificate chain against the C2PA signing profile (exit 1 on problems)."""
-    from provenance.identity import check_certificate_profile
     from provenance._internal.files import read_input
+    from provenance.identity import check_certificate_profile
 
     problems = check_certificate_profile(read_input(chain))
     if problems:

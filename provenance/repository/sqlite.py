@@ -38,7 +38,10 @@ CREATE TABLE IF NOT EXISTS manifests (
 CREATE INDEX IF NOT EXISTS manifests_face ON manifests (face_id, created_at);
 """
 _MINT_ATTEMPTS = 16
-_COLUMNS = "content_id, manifest_store, mime, face_id, license_id, watermark_alg, asset_sha256, created_at"
+_COLUMNS = (
+    "content_id, manifest_store, mime, face_id, license_id, watermark_alg, asset_sha256, "
+    "created_at"
+)
 
 
 class SQLiteRepository:
@@ -152,7 +155,9 @@ class SQLiteRepository:
 
     def count(self) -> int:
         """Number of completed records."""
-        return int(self._query("SELECT COUNT(*) FROM manifests WHERE state='complete'", ())[0][0])
+        (count,) = self._query("SELECT COUNT(*) FROM manifests WHERE state='complete'", ())[0]
+        assert isinstance(count, int)
+        return count
 
     def _query(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
         try:
@@ -178,9 +183,10 @@ class SQLiteRepository:
 
 def _record(row: tuple[object, ...]) -> ManifestRecord:
     content_id, store, mime, face_id, license_id, alg, sha, created = row
+    assert isinstance(store, bytes)
     return ManifestRecord(
         content_id=ContentId.from_hex(str(content_id)),
-        manifest_store=bytes(store),  # type: ignore[arg-type]
+        manifest_store=store,
         mime=str(mime),
         face_id=str(face_id),
         license_id=str(license_id),

@@ -3,17 +3,17 @@
 from .report import (
     Check,
     CheckStatus,
+    Verdict,
     VerificationFailedError,
     VerificationReport,
-    Verdict,
 )
 from .verifier import Verifier
 
 __all__ = [
     "Check",
     "CheckStatus",
+    "Verdict",
     "VerificationFailedError",
     "VerificationReport",
-    "Verdict",
     "Verifier",
 ]

@@ -23,9 +23,9 @@ __all__ = [
     "LikenessSection",
     "ManifestSection",
     "StatusCode",
+    "Verdict",
     "VerificationFailedError",
     "VerificationReport",
-    "Verdict",
     "WatermarkSection",
 ]
 

@@ -33,8 +33,8 @@ from .report import (
     LikenessSection,
     ManifestSection,
     StatusCode,
-    VerificationReport,
     Verdict,
+    VerificationReport,
     WatermarkSection,
 )
 
@@ -250,9 +250,9 @@ def _detect(image: LoadedImage, claims: StampClaims | None) -> Detection:
 
 
 def _effective_state(reading: _c2pa.ManifestReading, failures: list[Any]) -> str:
-    if reading.state.value == "Trusted" or not failures and any(
+    if reading.state.value == "Trusted" or (not failures and any(
         s.code == "signingCredential.trusted" for s in reading.successes
-    ):
+    )):
         return "Trusted"
     if all(f.code == _UNTRUSTED for f in failures):
         return "Valid"
@@ -332,7 +332,8 @@ def _check_likeness(claims: StampClaims | None, checks: _Checks) -> LikenessSect
     try:
         grant.verify(claims.owner_signature)
         signature_ok = True
-        checks.record("likeness.owner_signature", True, "face owner's signature on the grant is valid")
+        checks.record("likeness.owner_signature", True,
+                      "face owner's signature on the grant is valid")
     except ConsentError as exc:
         signature_ok = False
         checks.record("likeness.owner_signature", False, f"face owner's signature: {exc}")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -125,11 +123,11 @@ def test_pasted_patch_fails(
 
 def _app11_segments(jpeg: bytes) -> tuple[list[bytes], bytes]:
     """Split a JPEG into its APP11 (JUMBF) segments and the file without them."""
-    segments, rest, pos = [], bytearray(jpeg[:2]), 2
+    segments: list[bytes] = []
+    rest, pos = bytearray(jpeg[:2]), 2
     while pos < len(jpeg) and jpeg[pos] == 0xFF and jpeg[pos + 1] != 0xDA:
         length = int.from_bytes(jpeg[pos + 2 : pos + 4], "big")
         segment = jpeg[pos : pos + 2 + length]
-        (segments if jpeg[pos + 1] == 0xEB else rest).extend(b"") if False else None
         if jpeg[pos + 1] == 0xEB:
             segments.append(segment)
         else:
@@ -318,4 +316,3 @@ def test_python_dash_m_runs() -> None:
                             text=True)
     assert result.returncode == 0
     assert "stamp" in result.stdout and "verify" in result.stdout
-    del io, time
