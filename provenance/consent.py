@@ -130,6 +130,26 @@ class Royalties(BaseModel):
     per_minute: str | None = Field(default=None, pattern=_AMOUNT)
     per_new_licensee: str | None = Field(default=None, pattern=_AMOUNT)
 
+    @classmethod
+    def parse(
+        cls,
+        *,
+        currency: str,
+        per_use: str | None = None,
+        per_minute: str | None = None,
+        per_new_licensee: str | None = None,
+    ) -> Royalties:
+        """Build royalty terms from user input.
+
+        Raises:
+            ConsentError: a malformed currency code or amount, in one line.
+        """
+        try:
+            return cls(currency=currency.strip().upper(), per_use=per_use,
+                       per_minute=per_minute, per_new_licensee=per_new_licensee)
+        except ValidationError as exc:
+            raise ConsentError(f"royalties: {_one_line(exc)}") from None
+
 
 def _coerce_purpose(value: Purpose | str) -> Purpose:
     try:

@@ -72,9 +72,9 @@ def grant(face_id: str, licensee: str | None, allow: str, deny: str, territories
     last = not_after.date()
     royalties = None
     if royalty_per_use or royalty_per_minute or royalty_per_licensee:
-        royalties = Royalties(currency=currency, per_use=royalty_per_use,
-                              per_minute=royalty_per_minute,
-                              per_new_licensee=royalty_per_licensee)
+        royalties = Royalties.parse(currency=currency, per_use=royalty_per_use,
+                                    per_minute=royalty_per_minute,
+                                    per_new_licensee=royalty_per_licensee)
     license = grant_license(
         owner_key=key, owner_name=owner_name, face_id=face_id, licensee=licensee,
         allow=allowed, deny=denied, territories=codes, not_before=first, not_after=last,
