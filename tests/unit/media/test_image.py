@@ -33,17 +33,17 @@ def test_alpha_is_kept() -> None:
 
 def test_bad_data_names_the_source() -> None:
     jpeg = encode_image(avatar_frame(128, 128), ImageFormat.JPEG)
-    with pytest.raises(InputError, match="^in.jpg: empty"):
+    with pytest.raises(InputError, match=r"^in\.jpg: empty"):
         load_image(b"", source="in.jpg")
-    with pytest.raises(UnsupportedMediaError, match="^in.jpg: not a PNG"):
+    with pytest.raises(UnsupportedMediaError, match=r"^in\.jpg: not a PNG"):
         load_image(b"GIF89a" + bytes(100), source="in.jpg")
-    with pytest.raises(InputError, match="^in.jpg: corrupt or truncated"):
+    with pytest.raises(InputError, match=r"^in\.jpg: corrupt or truncated"):
         load_image(jpeg[: len(jpeg) // 2], source="in.jpg")
 
 
 def test_format_for_path() -> None:
     assert format_for_path(Path("a.JPEG")) is ImageFormat.JPEG
-    with pytest.raises(UnsupportedMediaError, match="a.gif"):
+    with pytest.raises(UnsupportedMediaError, match=r"a\.gif"):
         format_for_path(Path("a.gif"))
 
 
