@@ -29,7 +29,8 @@ def test_committed_schema_is_fresh(name: str) -> None:
 
 def test_report_schema_names_the_documented_fields() -> None:
     schema = json.loads((SCHEMAS / "verify-report.schema.json").read_text())
-    assert {"verdict", "synthetic", "manifest", "watermark", "likeness"} <= set(schema["properties"])
+    expected = {"verdict", "synthetic", "manifest", "watermark", "likeness"}
+    assert expected <= set(schema["properties"])
     defs = schema["$defs"]
     assert {"present", "validation_state", "failures", "recovered_via_watermark"} <= set(
         defs["ManifestSection"]["properties"]
