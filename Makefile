@@ -25,13 +25,16 @@ demo: setup
 test: setup lint typecheck pytest
 
 lint: setup
-	$(BIN)/ruff check provenance cli tests scripts spec
+	$(BIN)/ruff check provenance cli tests benchmarks spec
 
 typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup
 	$(BIN)/pytest -n 2 -q
+
+bench: setup
+	$(BIN)/python benchmarks/stamp_still.py
 
 clean:
 	rm -rf $(VENV) demo .mypy_cache .ruff_cache .pytest_cache
