@@ -84,7 +84,7 @@ def test_round_trip_512(marked_512: tuple[_Image, _Image, ContentId], svd: Water
 
 def test_round_trip_720p(svd: WatermarkEngine) -> None:
     frame = avatar_frame(720, 1280, seed=1)
-    cid = ContentId.mint(issuer=3)
+    cid = ContentId.from_hex("0003c0ffee000720")
     marked = svd.embed(frame, cid)
     assert svd.detect(marked).content_id == cid
     assert psnr(frame, marked) >= 38.0
@@ -92,8 +92,11 @@ def test_round_trip_720p(svd: WatermarkEngine) -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
 def test_survives_jpeg_q85(seed: int, svd: WatermarkEngine) -> None:
+    # Fixed ids keep this deterministic: bit errors depend on the payload as well as the
+    # frame. Not every frame survives (seed 9 of this generator reads ~30-40 of 156 bits
+    # wrong after q85), so this pins typical behaviour, not a guarantee.
     frame = avatar_frame(512, 512, seed=seed)
-    cid = ContentId.mint(issuer=seed)
+    cid = ContentId(seed << 48 | 0x5EED_0000_0000 | seed)
     detection = svd.detect(jpeg(svd.embed(frame, cid), quality=85))
     assert detection.content_id == cid
 
@@ -137,7 +140,7 @@ def test_dwtdct_is_selectable_and_never_misreads() -> None:
     # different id: the BCH + CRC acceptance rule holds whatever the engine.
     engine = get_engine("imwm-dwtdct")
     frame = avatar_frame(512, 512, seed=2)
-    cid = ContentId.mint(issuer=2)
+    cid = ContentId.from_hex("0002000000dc7d00")
     marked = engine.embed(frame, cid)
     assert marked.shape == frame.shape and marked.dtype == np.uint8
     assert engine.detect(marked).content_id in (None, cid)
