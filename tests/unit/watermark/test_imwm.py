@@ -90,11 +90,11 @@ def test_round_trip_720p(svd: WatermarkEngine) -> None:
     assert psnr(frame, marked) >= 38.0
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+@pytest.mark.parametrize("seed", range(10))
 def test_survives_jpeg_q85(seed: int, svd: WatermarkEngine) -> None:
     # Fixed ids keep this deterministic: bit errors depend on the payload as well as the
-    # frame. Not every frame survives (seed 9 of this generator reads ~30-40 of 156 bits
-    # wrong after q85), so this pins typical behaviour, not a guarantee.
+    # frame. Seed 9 read 36 of 156 bits wrong when the library's uint8 truncation was left
+    # in place (see imwm._BLUE_SHIFT); it is the regression case for that fix.
     frame = avatar_frame(512, 512, seed=seed)
     cid = ContentId(seed << 48 | 0x5EED_0000_0000 | seed)
     detection = svd.detect(jpeg(svd.embed(frame, cid), quality=85))
