@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import logging
+from types import ModuleType
 
 import cv2
 import numpy as np
@@ -74,14 +75,13 @@ class _ImwmEngine:
             WatermarkError: imwatermark failed.
         """
         self._check(rgb)
-        from imwatermark import WatermarkEncoder
-
+        imwatermark = _import_imwatermark(self.name)
         bits = [int(b) for b in encode_payload(content_id)]
         # A new float array, so the caller's pixels are never handed to the library.
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
         bgr[..., 0] += _BLUE_SHIFT
         try:
-            encoder = WatermarkEncoder()
+            encoder = imwatermark.WatermarkEncoder()
             encoder.set_watermark("bits", bits)
             marked_bgr = np.asarray(encoder.encode(bgr, self.method), dtype=np.float32)
         except Exception as exc:
@@ -108,11 +108,10 @@ class _ImwmEngine:
             WatermarkError: imwatermark failed.
         """
         self._check(rgb)
-        from imwatermark import WatermarkDecoder
-
+        imwatermark = _import_imwatermark(self.name)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         try:
-            bits = WatermarkDecoder("bits", PAYLOAD_BITS).decode(bgr, self.method)
+            bits = imwatermark.WatermarkDecoder("bits", PAYLOAD_BITS).decode(bgr, self.method)
         except Exception as exc:
             raise WatermarkError(f"{self.name}: detection failed: {exc}") from exc
         decoded = decode_payload(np.asarray(bits, dtype=np.uint8))
@@ -141,7 +140,7 @@ class _ImwmEngine:
     def _undo_chroma_damage(
         self, original: NDArray[np.uint8], marked: NDArray[np.uint8]
     ) -> NDArray[np.uint8]:
-        """Restore pixels whose chroma moved more than a mark can (wrap or swap damage)."""
+        """Restore pixels whose chroma moved more than a mark can (detail-band swap damage)."""
         u_before = cv2.cvtColor(original, cv2.COLOR_RGB2YUV)[..., 1].astype(np.int16)
         u_after = cv2.cvtColor(marked, cv2.COLOR_RGB2YUV)[..., 1].astype(np.int16)
         damaged = np.abs(u_after - u_before) > _MAX_CHROMA_STEP
@@ -150,6 +149,16 @@ class _ImwmEngine:
             _logger.debug("%s: restored %d over-shifted pixels", self.name, count)
             marked[damaged] = original[damaged]
         return marked
+
+
+def _import_imwatermark(name: str) -> ModuleType:
+    """Import imwatermark on first use; it pulls in torch, which costs ~1.3 s."""
+    try:
+        import imwatermark
+    except ImportError as exc:
+        raise WatermarkError(f"{name}: invisible-watermark is not usable: {exc}") from exc
+    module: ModuleType = imwatermark
+    return module
 
 
 class DwtDctSvdEngine(_ImwmEngine):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import cv2
 import numpy as np
@@ -200,6 +201,13 @@ def test_library_errors_are_wrapped(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(info.value.__cause__, ValueError)
     with pytest.raises(WatermarkError, match="detection failed: boom"):
         engine.detect(frame)
+
+
+def test_missing_library_is_wrapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "imwatermark", None)  # makes the import fail
+    with pytest.raises(WatermarkError, match="invisible-watermark is not usable") as info:
+        DwtDctSvdEngine().detect(avatar_frame(256, 256, seed=0))
+    assert isinstance(info.value.__cause__, ImportError)
 
 
 def test_unknown_method_is_wrapped() -> None:
