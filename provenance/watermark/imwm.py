@@ -5,7 +5,8 @@ run it: importing it always imports torch (~1.3 s), which the CLI must not pay a
 
 The adapter absorbs the library's hazards (``spec/payload.md`` and the watermark notes):
 it wants BGR, raises ``RuntimeError`` below 256x256 and ``NameError`` for unknown methods,
-and stores float results into ``uint8`` without clipping, so values outside 0..255 wrap.
+and stores float results into ``uint8`` without rounding or clipping (values truncate, and
+wrap outside 0..255), so the adapter embeds in float and clips once at the end.
 Callers see RGB in, RGB out, and only errors from :mod:`provenance.errors`.
 
 Example:
@@ -17,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import logging
+from types import ModuleType
 
 import cv2
 import numpy as np
@@ -30,10 +32,18 @@ __all__ = ["DwtDctEngine", "DwtDctSvdEngine"]
 
 _logger = logging.getLogger(__name__)
 
+# imwatermark stores its float result into the uint8 YUV array it made from a uint8 input:
+# values truncate (a -0.5 U bias that eats ~4 of the QIM margin of 9 and lost a synthetic
+# face after JPEG q85) and wrap outside 0..255. Feeding float32 avoids both, but OpenCV's
+# float BGR->YUV centres U at 0.5 instead of 128, which the uint8 decoder would misread.
+# U = 0.492 (B - Y) with Y = ... + 0.114 B, so adding this to B lifts U by exactly 127.5;
+# the conversions are linear in float, and the shift comes off B afterwards.
+_BLUE_SHIFT = 127.5 / (0.492 * (1.0 - 0.114))
+
 # A genuine mark moves U by at most ~14 levels (QIM step 36 on the Haar LL band, halved by
 # the inverse transform) plus the library's swapped-detail-band error, which is small on
-# smooth content. Larger moves are uint8 wrap-around or swap damage at sharp chroma edges;
-# those pixels keep their original value, which costs the mark a few votes, not the image.
+# smooth content but not at sharp chroma edges. Pixels that moved further keep their
+# original value: that costs the mark a few votes, not the image.
 _MAX_CHROMA_STEP = 48
 
 
@@ -65,20 +75,22 @@ class _ImwmEngine:
             WatermarkError: imwatermark failed.
         """
         self._check(rgb)
-        from imwatermark import WatermarkEncoder
-
+        imwatermark = _import_imwatermark(self.name)
         bits = [int(b) for b in encode_payload(content_id)]
-        # cvtColor always allocates, so the caller's array is never handed to the library.
-        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        # A new float array, so the caller's pixels are never handed to the library.
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
+        bgr[..., 0] += _BLUE_SHIFT
         try:
-            encoder = WatermarkEncoder()
+            encoder = imwatermark.WatermarkEncoder()
             encoder.set_watermark("bits", bits)
-            marked_bgr = encoder.encode(bgr, self.method)
+            marked_bgr = np.asarray(encoder.encode(bgr, self.method), dtype=np.float32)
         except Exception as exc:
             raise WatermarkError(f"{self.name}: embedding failed: {exc}") from exc
-        marked: NDArray[np.uint8] = cv2.cvtColor(
-            _as_uint8(marked_bgr, self.name), cv2.COLOR_BGR2RGB
-        ).astype(np.uint8, copy=False)
+        if marked_bgr.shape != bgr.shape:
+            raise WatermarkError(f"{self.name}: engine returned shape {marked_bgr.shape}")
+        marked_bgr[..., 0] -= _BLUE_SHIFT
+        marked_bgr8: NDArray[np.uint8] = np.clip(np.rint(marked_bgr), 0, 255).astype(np.uint8)
+        marked = np.ascontiguousarray(marked_bgr8[..., ::-1])
         return self._undo_chroma_damage(rgb, marked)
 
     def detect(self, rgb: NDArray[np.uint8]) -> Detection:
@@ -96,11 +108,10 @@ class _ImwmEngine:
             WatermarkError: imwatermark failed.
         """
         self._check(rgb)
-        from imwatermark import WatermarkDecoder
-
+        imwatermark = _import_imwatermark(self.name)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         try:
-            bits = WatermarkDecoder("bits", PAYLOAD_BITS).decode(bgr, self.method)
+            bits = imwatermark.WatermarkDecoder("bits", PAYLOAD_BITS).decode(bgr, self.method)
         except Exception as exc:
             raise WatermarkError(f"{self.name}: detection failed: {exc}") from exc
         decoded = decode_payload(np.asarray(bits, dtype=np.uint8))
@@ -129,7 +140,7 @@ class _ImwmEngine:
     def _undo_chroma_damage(
         self, original: NDArray[np.uint8], marked: NDArray[np.uint8]
     ) -> NDArray[np.uint8]:
-        """Restore pixels whose chroma moved more than a mark can (wrap or swap damage)."""
+        """Restore pixels whose chroma moved more than a mark can (detail-band swap damage)."""
         u_before = cv2.cvtColor(original, cv2.COLOR_RGB2YUV)[..., 1].astype(np.int16)
         u_after = cv2.cvtColor(marked, cv2.COLOR_RGB2YUV)[..., 1].astype(np.int16)
         damaged = np.abs(u_after - u_before) > _MAX_CHROMA_STEP
@@ -140,15 +151,14 @@ class _ImwmEngine:
         return marked
 
 
-def _as_uint8(image: object, name: str) -> NDArray[np.uint8]:
-    """Validate the library's output; clip rather than wrap if it ever comes back as float."""
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise WatermarkError(f"{name}: engine returned shape {array.shape}")
-    if array.dtype == np.uint8:
-        return array
-    clipped: NDArray[np.uint8] = np.clip(np.rint(array), 0, 255).astype(np.uint8)
-    return clipped
+def _import_imwatermark(name: str) -> ModuleType:
+    """Import imwatermark on first use; it pulls in torch, which costs ~1.3 s."""
+    try:
+        import imwatermark
+    except ImportError as exc:
+        raise WatermarkError(f"{name}: invisible-watermark is not usable: {exc}") from exc
+    module: ModuleType = imwatermark
+    return module
 
 
 class DwtDctSvdEngine(_ImwmEngine):

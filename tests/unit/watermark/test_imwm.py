@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import cv2
 import numpy as np
@@ -84,16 +85,19 @@ def test_round_trip_512(marked_512: tuple[_Image, _Image, ContentId], svd: Water
 
 def test_round_trip_720p(svd: WatermarkEngine) -> None:
     frame = avatar_frame(720, 1280, seed=1)
-    cid = ContentId.mint(issuer=3)
+    cid = ContentId.from_hex("0003c0ffee000720")
     marked = svd.embed(frame, cid)
     assert svd.detect(marked).content_id == cid
     assert psnr(frame, marked) >= 38.0
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+@pytest.mark.parametrize("seed", range(10))
 def test_survives_jpeg_q85(seed: int, svd: WatermarkEngine) -> None:
+    # Fixed ids keep this deterministic: bit errors depend on the payload as well as the
+    # frame. Seed 9 read 36 of 156 bits wrong when the library's uint8 truncation was left
+    # in place (see imwm._BLUE_SHIFT); it is the regression case for that fix.
     frame = avatar_frame(512, 512, seed=seed)
-    cid = ContentId.mint(issuer=seed)
+    cid = ContentId(seed << 48 | 0x5EED_0000_0000 | seed)
     detection = svd.detect(jpeg(svd.embed(frame, cid), quality=85))
     assert detection.content_id == cid
 
@@ -137,7 +141,7 @@ def test_dwtdct_is_selectable_and_never_misreads() -> None:
     # different id: the BCH + CRC acceptance rule holds whatever the engine.
     engine = get_engine("imwm-dwtdct")
     frame = avatar_frame(512, 512, seed=2)
-    cid = ContentId.mint(issuer=2)
+    cid = ContentId.from_hex("0002000000dc7d00")
     marked = engine.embed(frame, cid)
     assert marked.shape == frame.shape and marked.dtype == np.uint8
     assert engine.detect(marked).content_id in (None, cid)
@@ -197,6 +201,13 @@ def test_library_errors_are_wrapped(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(info.value.__cause__, ValueError)
     with pytest.raises(WatermarkError, match="detection failed: boom"):
         engine.detect(frame)
+
+
+def test_missing_library_is_wrapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "imwatermark", None)  # makes the import fail
+    with pytest.raises(WatermarkError, match="invisible-watermark is not usable") as info:
+        DwtDctSvdEngine().detect(avatar_frame(256, 256, seed=0))
+    assert isinstance(info.value.__cause__, ImportError)
 
 
 def test_unknown_method_is_wrapped() -> None:

@@ -79,7 +79,7 @@ def test_detect_any() -> None:
     yy, xx = np.mgrid[0:256, 0:256]
     frame = np.stack([yy, xx, (yy + xx) // 2], axis=-1).astype(np.uint8)
     frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
-    cid = ContentId.mint(issuer=1)
+    cid = ContentId.from_hex("0001000000000abc")
     marked = get_engine("imwm-dwtdctsvd").embed(frame, cid)
 
     found = detect_any(marked)
