@@ -60,7 +60,7 @@ def main() -> None:
             for fmt in (ImageFormat.PNG, ImageFormat.JPEG):
                 base = _median_ms(lambda: encode_image(rgb, fmt), args.frames)  # noqa: B023
                 stamp = _median_ms(
-                    lambda: stamper.stamp_image(  # noqa: B023
+                    lambda: stamper.stamp_image(
                         image, license=license, purpose="education", output_format=fmt  # noqa: B023
                     ),
                     args.frames,
