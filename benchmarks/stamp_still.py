@@ -10,6 +10,7 @@ signature, repository write), and the watermark embed alone, with the ratio stam
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import tempfile
 import time
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from provenance.consent import grant_license
+from provenance.consent import License, grant_license
 from provenance.media import ImageFormat, LoadedImage, encode_image
 from provenance.media.synthetic import avatar_frame
 from provenance.stamp import Stamper
@@ -32,6 +33,23 @@ def _median_ms(action: Callable[[], object], repeats: int) -> float:
         action()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
+
+
+def _bench_size(
+    stamper: Stamper, license: License, width: int, height: int, frames: int
+) -> None:
+    rgb = avatar_frame(height, width, seed=1)
+    image = LoadedImage(rgb=rgb, alpha=None, format=ImageFormat.PNG)
+    embed = _median_ms(lambda: stamper.engine.embed(rgb, ContentId.mint(1)), frames)
+    for fmt in (ImageFormat.PNG, ImageFormat.JPEG):
+        base = _median_ms(functools.partial(encode_image, rgb, fmt), frames)
+        stamp = _median_ms(
+            functools.partial(stamper.stamp_image, image, license=license,
+                              purpose="education", output_format=fmt),
+            frames,
+        )
+        print(f"{width}x{height:<5} {fmt.name:>6} {base:12.1f} {stamp:9.1f} {embed:9.1f} "
+              f"{stamp / base:6.2f}")
 
 
 def main() -> None:
@@ -54,19 +72,7 @@ def main() -> None:
               f"{'embed ms':>9} {'ratio':>6}")
         for size in args.sizes.split(","):
             width, height = (int(v) for v in size.split("x"))
-            rgb = avatar_frame(height, width, seed=1)
-            image = LoadedImage(rgb=rgb, alpha=None, format=ImageFormat.PNG)
-            embed = _median_ms(lambda: stamper.engine.embed(rgb, ContentId.mint(1)), args.frames)
-            for fmt in (ImageFormat.PNG, ImageFormat.JPEG):
-                base = _median_ms(lambda: encode_image(rgb, fmt), args.frames)  # noqa: B023
-                stamp = _median_ms(
-                    lambda: stamper.stamp_image(
-                        image, license=license, purpose="education", output_format=fmt  # noqa: B023
-                    ),
-                    args.frames,
-                )
-                print(f"{size:>10} {fmt.name:>6} {base:12.1f} {stamp:9.1f} {embed:9.1f} "
-                      f"{stamp / base:6.2f}")
+            _bench_size(stamper, license, width, height, args.frames)
         stamper.close()
 
 

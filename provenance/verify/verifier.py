@@ -242,10 +242,11 @@ def _claims_or_none(reading: _c2pa.ManifestReading | None) -> StampClaims | None
 def _detect(image: LoadedImage, claims: StampClaims | None) -> Detection:
     if claims is not None:
         try:
-            engine = engine_for_alg(claims.watermark_alg)
-            return engine.detect(image.rgb)
+            return engine_for_alg(claims.watermark_alg).detect(image.rgb)
         except WatermarkError:
-            pass
+            # An engine this SDK does not know: the manifest still names it, and the
+            # watermark check then reports whatever the known engines find.
+            _logger.info("unknown watermark alg %s; trying every engine", claims.watermark_alg)
     return detect_any(image.rgb)
 
 
