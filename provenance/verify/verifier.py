@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ class Verifier:
         self._check_manifest(reading, manifest, manifest_error, checks)
         claims = self._check_claims(reading, claims, checks)
         watermark = _watermark_section(detection, claims)
-        _check_watermark(detection, claims, recovered, checks)
+        _check_watermark(detection, claims, checks)
         content = _check_content(image, claims, recovered, checks)
         likeness = _check_likeness(claims, checks)
         verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
@@ -286,9 +286,7 @@ def _watermark_section(detection: Detection, claims: StampClaims | None) -> Wate
     )
 
 
-def _check_watermark(
-    detection: Detection, claims: StampClaims | None, recovered: bool, checks: _Checks
-) -> None:
+def _check_watermark(detection: Detection, claims: StampClaims | None, checks: _Checks) -> None:
     if claims is None:
         return
     if not detection.detected:
@@ -400,6 +398,3 @@ def _report(
         checks=checks.items,
     )
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
