@@ -16,7 +16,10 @@ from ._registry import detect_any as detect_any
 from ._registry import engine_for_alg as engine_for_alg
 from ._registry import engine_names as engine_names
 from ._registry import get_engine as get_engine
+from .aggregate import ClipDecoder as ClipDecoder
+from .aggregate import decode_soft as decode_soft
 from .base import Detection as Detection
+from .base import SoftBits as SoftBits
 from .base import WatermarkEngine as WatermarkEngine
 from .payload import PAYLOAD_BITS as PAYLOAD_BITS
 from .payload import PAYLOAD_LAYOUT as PAYLOAD_LAYOUT
@@ -30,11 +33,14 @@ __all__ = [
     "DEFAULT_ENGINE",
     "PAYLOAD_BITS",
     "PAYLOAD_LAYOUT",
+    "ClipDecoder",
     "ContentId",
     "DecodedPayload",
     "Detection",
+    "SoftBits",
     "WatermarkEngine",
     "decode_payload",
+    "decode_soft",
     "detect_any",
     "encode_payload",
     "engine_for_alg",

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from .payload import ContentId
 
-__all__ = ["Detection", "WatermarkEngine"]
+__all__ = ["Detection", "SoftBits", "WatermarkEngine"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,32 @@ class Detection:
         if self.content_id is None or self.false_alarm_probability is None:
             return 0.0
         return 1.0 - self.false_alarm_probability
+
+
+@dataclass(frozen=True)
+class SoftBits:
+    """Soft evidence for each payload bit, read from one frame or summed over many.
+
+    Evidence is additive: the evidence of a clip is the sum of its frames' evidence, which
+    is how a clip decodes where single frames are too degraded (``spec/payload.md``).
+
+    Attributes:
+        values: float64 vector of :data:`~provenance.watermark.payload.PAYLOAD_BITS`
+            values; a positive value votes for a 1 bit, its magnitude is the confidence.
+        frames: how many frames contributed.
+    """
+
+    values: NDArray[np.float64]
+    frames: int = 1
+
+    def __add__(self, other: SoftBits) -> SoftBits:
+        return SoftBits(values=self.values + other.values, frames=self.frames + other.frames)
+
+    @property
+    def hard_bits(self) -> NDArray[np.uint8]:
+        """The bit each value votes for (ties read as 0)."""
+        bits: NDArray[np.uint8] = (self.values > 0).astype(np.uint8)
+        return bits
 
 
 class WatermarkEngine(Protocol):
@@ -93,6 +119,19 @@ class WatermarkEngine(Protocol):
 
         Returns:
             The detection; ``detected`` is False when no valid payload was found.
+
+        Raises:
+            ImageTooSmallError: the image is below ``min_height`` x ``min_width``.
+            InputError: ``rgb`` is not an ``(H, W, 3)`` ``uint8`` array.
+            WatermarkError: the underlying engine failed.
+        """
+        ...
+
+    def read_soft(self, rgb: NDArray[np.uint8]) -> SoftBits:
+        """Read per-bit evidence from one frame, to be summed over a clip.
+
+        Args:
+            rgb: ``(height, width, 3)`` RGB ``uint8`` image.
 
         Raises:
             ImageTooSmallError: the image is below ``min_height`` x ``min_width``.

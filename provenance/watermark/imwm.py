@@ -25,8 +25,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ImageTooSmallError, InputError, WatermarkError
-from .base import Detection
-from .payload import PAYLOAD_BITS, PAYLOAD_LAYOUT, ContentId, decode_payload, encode_payload
+from .aggregate import decode_soft
+from .base import Detection, SoftBits
+from .payload import PAYLOAD_BITS, PAYLOAD_LAYOUT, ContentId, encode_payload
 
 __all__ = ["DwtDctEngine", "DwtDctSvdEngine"]
 
@@ -107,6 +108,16 @@ class _ImwmEngine:
             InputError: ``rgb`` is not an ``(H, W, 3)`` ``uint8`` array.
             WatermarkError: imwatermark failed.
         """
+        return decode_soft(self.name, self.read_soft(rgb))
+
+    def read_soft(self, rgb: NDArray[np.uint8]) -> SoftBits:
+        """One hard vote (+1 or -1) per bit: imwatermark exposes no soft values.
+
+        Raises:
+            ImageTooSmallError: the image is below 256x256.
+            InputError: ``rgb`` is not an ``(H, W, 3)`` ``uint8`` array.
+            WatermarkError: imwatermark failed.
+        """
         self._check(rgb)
         imwatermark = _import_imwatermark(self.name)
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
@@ -114,15 +125,8 @@ class _ImwmEngine:
             bits = imwatermark.WatermarkDecoder("bits", PAYLOAD_BITS).decode(bgr, self.method)
         except Exception as exc:
             raise WatermarkError(f"{self.name}: detection failed: {exc}") from exc
-        decoded = decode_payload(np.asarray(bits, dtype=np.uint8))
-        if decoded is None:
-            return Detection(engine=self.name)
-        return Detection(
-            engine=self.name,
-            content_id=decoded.content_id,
-            corrected_bits=decoded.corrected_bits,
-            false_alarm_probability=decoded.false_alarm_probability,
-        )
+        votes = np.where(np.asarray(bits, dtype=np.uint8) != 0, 1.0, -1.0)
+        return SoftBits(values=votes.astype(np.float64))
 
     def _check(self, rgb: NDArray[np.uint8]) -> None:
         if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
