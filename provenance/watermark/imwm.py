@@ -1,6 +1,6 @@
 """Adapter for ``invisible-watermark`` (``imwatermark``): the DWT-DCT(-SVD) chroma marks.
 
-This is the only module that imports ``imwatermark``, and only inside the functions that
+``imwatermark`` is imported through :mod:`._imwatermark`, and only inside the functions that
 run it: importing it always imports torch (~1.3 s), which the CLI must not pay at start-up.
 
 The adapter absorbs the library's hazards (``spec/payload.md`` and the watermark notes):
@@ -18,13 +18,13 @@ Example:
 from __future__ import annotations
 
 import logging
-from types import ModuleType
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ImageTooSmallError, InputError, WatermarkError
+from ._imwatermark import import_imwatermark as _import_imwatermark
 from .aggregate import decode_soft
 from .base import Detection, SoftBits
 from .payload import PAYLOAD_BITS, PAYLOAD_LAYOUT, ContentId, encode_payload
@@ -153,16 +153,6 @@ class _ImwmEngine:
             _logger.debug("%s: restored %d over-shifted pixels", self.name, count)
             marked[damaged] = original[damaged]
         return marked
-
-
-def _import_imwatermark(name: str) -> ModuleType:
-    """Import imwatermark on first use; it pulls in torch, which costs ~1.3 s."""
-    try:
-        import imwatermark
-    except ImportError as exc:
-        raise WatermarkError(f"{name}: invisible-watermark is not usable: {exc}") from exc
-    module: ModuleType = imwatermark
-    return module
 
 
 class DwtDctSvdEngine(_ImwmEngine):
