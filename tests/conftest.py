@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +12,32 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
+import provenance
 from provenance.media.synthetic import avatar_frame
 from provenance.workspace import Workspace
+
+
+def _use_this_checkouts_cli() -> None:
+    """Import ``provenance.cli`` from this checkout's ``cli/``, not the installed mapping.
+
+    ``cli/`` becomes ``provenance.cli`` only through the install's package-dir mapping, so
+    with ``PYTHONPATH=.`` in a second worktree sharing one editable venv, the CLI tests
+    would silently run the other checkout's CLI against this checkout's SDK.
+    """
+    if "provenance.cli" in sys.modules:
+        return
+    root = Path(__file__).resolve().parents[1] / "cli"
+    spec = importlib.util.spec_from_file_location(
+        "provenance.cli", root / "__init__.py", submodule_search_locations=[str(root)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["provenance.cli"] = module
+    spec.loader.exec_module(module)
+    provenance.cli = module  # type: ignore[attr-defined]
+
+
+_use_this_checkouts_cli()
 
 
 @pytest.fixture(scope="session")

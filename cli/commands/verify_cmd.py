@@ -82,6 +82,8 @@ def _render(report: VerificationReport) -> None:
                                   f"{mark.confidence:.6f}){agree[mark.matches_manifest]}"))
     else:
         rows.append(("watermark", "none found"))
+    rows.extend(("third-party mark", f"{other.label} ({other.matches}/{other.bits} bits)")
+                for other in report.third_party_marks)
     if like.face_id:
         rows.append(("face", f"{like.face_id} under {like.license_id} to {like.licensee}"))
         rows.append(("use", f"{like.declared_purpose} in {like.declared_territory}: "

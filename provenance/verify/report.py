@@ -23,6 +23,7 @@ __all__ = [
     "LikenessSection",
     "ManifestSection",
     "StatusCode",
+    "ThirdPartyMarkSection",
     "Verdict",
     "VerificationFailedError",
     "VerificationReport",
@@ -93,6 +94,17 @@ class WatermarkSection(_Model):
     matches_manifest: bool | None = None
 
 
+class ThirdPartyMarkSection(_Model):
+    """A generator's own mark (e.g. SDXL's); evidence of origin, never of our provenance."""
+
+    scheme: str = Field(description="'sdxl', 'sd2' or 'sd1'")
+    label: str
+    message: str = Field(description="the fixed message, hex")
+    matches: int
+    bits: int
+    false_alarm_probability: float
+
+
 class ContentSection(_Model):
     fingerprint_checked: bool = False
     fingerprint_match: bool | None = None
@@ -127,6 +139,7 @@ class VerificationReport(_Model):
     problems: list[str] = Field(default_factory=list)
     manifest: ManifestSection
     watermark: WatermarkSection
+    third_party_marks: list[ThirdPartyMarkSection] = Field(default_factory=list)
     content: ContentSection = Field(default_factory=ContentSection)
     likeness: LikenessSection = Field(default_factory=LikenessSection)
     checks: list[Check] = Field(default_factory=list)

@@ -26,6 +26,7 @@ from ..media import LoadedImage, load_image
 from ..repository import ManifestRepository
 from ..trust import TrustAnchors
 from ..watermark import Detection, detect_any, engine_for_alg
+from ..watermark.thirdparty import detect_third_party
 from .report import (
     Check,
     CheckStatus,
@@ -33,6 +34,7 @@ from .report import (
     LikenessSection,
     ManifestSection,
     StatusCode,
+    ThirdPartyMarkSection,
     Verdict,
     VerificationReport,
     WatermarkSection,
@@ -115,9 +117,11 @@ class Verifier:
             recovered = reading is not None
             claims = _claims_or_none(reading)
         manifest = self._manifest_section(reading, recovered, manifest_error)
+        third_party = _third_party_marks(image)
         if reading is None and manifest_error is None and not detection.detected:
             return _report(source, image, data, Verdict.NO_PROVENANCE, False, manifest,
-                           _watermark_section(detection, None), checks)
+                           _watermark_section(detection, None), checks,
+                           third_party=third_party)
         self._check_manifest(reading, manifest, manifest_error, checks)
         claims = self._check_claims(reading, claims, checks)
         watermark = _watermark_section(detection, claims)
@@ -127,7 +131,7 @@ class Verifier:
         verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
         synthetic = detection.detected or manifest.digital_source_type in _SYNTHETIC_TYPES
         return _report(source, image, data, verdict, synthetic, manifest, watermark, checks,
-                       content=content, likeness=likeness)
+                       content=content, likeness=likeness, third_party=third_party)
 
     def _read_embedded(
         self, image: LoadedImage, data: bytes
@@ -248,6 +252,18 @@ def _detect(image: LoadedImage, claims: StampClaims | None) -> Detection:
             # watermark check then reports whatever the known engines find.
             _logger.info("unknown watermark alg %s; trying every engine", claims.watermark_alg)
     return detect_any(image.rgb)
+
+
+def _third_party_marks(image: LoadedImage) -> list[ThirdPartyMarkSection]:
+    """Other generators' marks, reported beside the verdict and never counted towards it:
+    a fixed public message proves nothing about who signed what (spec/third-party-marks.md).
+    """
+    return [
+        ThirdPartyMarkSection(scheme=mark.scheme, label=mark.label, message=mark.message,
+                              matches=mark.matches, bits=mark.bits,
+                              false_alarm_probability=mark.false_alarm_probability)
+        for mark in detect_third_party(image.rgb)
+    ]
 
 
 def _effective_state(reading: _c2pa.ManifestReading, failures: list[Any]) -> str:
@@ -383,6 +399,7 @@ def _report(
     *,
     content: ContentSection | None = None,
     likeness: LikenessSection | None = None,
+    third_party: list[ThirdPartyMarkSection] | None = None,
 ) -> VerificationReport:
     return VerificationReport(
         file=source,
@@ -393,6 +410,7 @@ def _report(
         problems=checks.problems,
         manifest=manifest,
         watermark=watermark,
+        third_party_marks=third_party or [],
         content=content or ContentSection(),
         likeness=likeness or LikenessSection(),
         checks=checks.items,
