@@ -5,6 +5,7 @@ against the trust anchors; detect the watermark; if the manifest is gone, resolv
 repository by the watermark payload and validate it against the file, where the exact-bytes
 hard binding cannot match any more and the signed perceptual fingerprint decides instead;
 then check the owner's signature on the grant and the declared use against its scope.
+Other generators' own marks (e.g. SDXL's) are listed beside the verdict, never counted in it.
 """
 
 from __future__ import annotations
