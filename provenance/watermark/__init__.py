@@ -28,6 +28,8 @@ from .payload import DecodedPayload as DecodedPayload
 from .payload import decode_payload as decode_payload
 from .payload import encode_payload as encode_payload
 from .payload import false_alarm_probability as false_alarm_probability
+from .thirdparty import ThirdPartyMark as ThirdPartyMark
+from .thirdparty import detect_third_party as detect_third_party
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -38,10 +40,12 @@ __all__ = [
     "DecodedPayload",
     "Detection",
     "SoftBits",
+    "ThirdPartyMark",
     "WatermarkEngine",
     "decode_payload",
     "decode_soft",
     "detect_any",
+    "detect_third_party",
     "encode_payload",
     "engine_for_alg",
     "engine_names",

@@ -29,11 +29,14 @@ def test_committed_schema_is_fresh(name: str) -> None:
 
 def test_report_schema_names_the_documented_fields() -> None:
     schema = json.loads((SCHEMAS / "verify-report.schema.json").read_text())
-    expected = {"verdict", "synthetic", "manifest", "watermark", "likeness"}
+    expected = {"verdict", "synthetic", "manifest", "watermark", "likeness", "third_party_marks"}
     assert expected <= set(schema["properties"])
     defs = schema["$defs"]
     assert {"present", "validation_state", "failures", "recovered_via_watermark"} <= set(
         defs["ManifestSection"]["properties"]
     )
     assert {"detected", "payload"} <= set(defs["WatermarkSection"]["properties"])
+    assert {"scheme", "label", "message", "matches", "bits", "false_alarm_probability"} == set(
+        defs["ThirdPartyMarkSection"]["properties"]
+    )
     assert {"face_id", "license_id", "in_scope"} <= set(defs["LikenessSection"]["properties"])
