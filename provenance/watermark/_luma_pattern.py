@@ -1,0 +1,178 @@
+"""The keyed pattern of the native luma engine, on a canonical grid (``spec/payload.md``).
+
+The mark lives on a fixed grid of cells (144 x 256 for landscape frames, transposed for
+portrait) that is stretched over the whole frame, so a frame resized to any resolution
+still lines up with it. Each cell carries two key-seeded +-1 chips: a sync chip, the same
+for every payload, that lets the detector find shifts and crops, and a payload chip whose
+sign is flipped by the payload bit the cell is assigned to. A keyed permutation spreads
+every bit over ~236 cells scattered across the frame, so a local edit (a caption bar, a
+crop) removes a little of every bit rather than all of some.
+
+The grid pattern is rendered to the frame by bilinear interpolation: smooth blobs of about
+7.5 px at 1080p, low enough in frequency to survive 360p and CRF 28, and shaped so a
+codec's motion compensation can carry them when they move with the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from .payload import PAYLOAD_BITS
+
+__all__ = ["FINE_SCALE", "GRID_CELLS", "HIGHPASS_SIGMA", "Pattern", "highpass", "pattern_for", "render", "sample_cells"]
+
+GRID_CELLS: tuple[int, int] = (144, 256)
+"""Rows x columns of the landscape grid; portrait frames use the transpose."""
+
+FINE_SCALE = 2
+"""Detector and embedder read the host at twice the grid resolution, for sub-cell offsets."""
+
+_KEY = b"avatar-provenance/luma-iss/v1"
+# Detector and ISS both look at the host through the same high-pass, so what the
+# embedder cancels is exactly what the detector would have seen.
+_HIGHPASS_SIGMA_CELLS = 1.0
+
+Float32Array = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """The chips and bit assignment for one grid orientation.
+
+    Attributes:
+        shape: grid rows x columns.
+        sync: +-1 sync chips, shape ``shape``.
+        chips: +-1 payload chips, shape ``shape``.
+        bit_of: payload bit index of every cell, shape ``shape``.
+        cells_per_bit: how many cells each bit owns.
+        self_response: mean of ``highpass(rendered chips) * chips`` through a render and
+            area-resample round trip, the gain ISS divides the host's projection by.
+    """
+
+    shape: tuple[int, int]
+    sync: Float32Array
+    chips: Float32Array
+    bit_of: NDArray[np.intp]
+    cells_per_bit: NDArray[np.float64]
+    self_response: float
+
+    def bit_sums(self, weights: Float32Array, where: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+        """Per-bit sums of ``weights * chips`` (over the cells in ``where``, if given)."""
+        products = weights * self.chips
+        if where is None:
+            sums = np.bincount(self.bit_of.ravel(), products.ravel(), PAYLOAD_BITS)
+        else:
+            sums = np.bincount(self.bit_of[where], products[where], PAYLOAD_BITS)
+        result: NDArray[np.float64] = sums.astype(np.float64)
+        return result
+
+
+def _keyed_signs(label: bytes, count: int) -> NDArray[np.float32]:
+    """``count`` +-1 values from SHAKE-256 of the engine key: stable across numpy versions."""
+    stream = hashlib.shake_256(_KEY + b"/" + label).digest((count + 7) // 8)
+    bits = np.unpackbits(np.frombuffer(stream, dtype=np.uint8))[:count]
+    signs: NDArray[np.float32] = bits.astype(np.float32) * 2 - 1
+    return signs
+
+
+def _keyed_permutation(count: int) -> NDArray[np.intp]:
+    """A permutation of ``range(count)`` keyed the same way (sort by keyed 64-bit values)."""
+    stream = hashlib.shake_256(_KEY + b"/permutation").digest(8 * count)
+    keys = np.frombuffer(stream, dtype=">u8")
+    order: NDArray[np.intp] = np.argsort(keys, kind="stable")
+    return order
+
+
+@cache
+def _landscape() -> Pattern:
+    rows, cols = GRID_CELLS
+    cells = rows * cols
+    sync = _keyed_signs(b"sync", cells).reshape(rows, cols)
+    chips = _keyed_signs(b"chips", cells).reshape(rows, cols)
+    bit_of = np.empty(cells, dtype=np.intp)
+    bit_of[_keyed_permutation(cells)] = np.arange(cells) % PAYLOAD_BITS
+    bit_of = bit_of.reshape(rows, cols)
+    counts = np.bincount(bit_of.ravel(), minlength=PAYLOAD_BITS).astype(np.float64)
+    return Pattern((rows, cols), sync, chips, bit_of, counts, _self_response(chips))
+
+
+def _self_response(chips: Float32Array) -> float:
+    """Measure the gain of the embed-then-read path on the chips themselves (1080p)."""
+    rows, cols = chips.shape
+    rendered = render(chips, 1080, 1920)
+    fine = cv2.resize(rendered, (FINE_SCALE * cols, FINE_SCALE * rows), interpolation=cv2.INTER_AREA)
+    seen = sample_cells(highpass(fine), (rows, cols), (0, 0))
+    return float(np.mean(seen * chips))
+
+
+@cache
+def pattern_for(portrait: bool) -> Pattern:
+    """The pattern for landscape (or square) frames, or its transpose for portrait ones."""
+    base = _landscape()
+    if not portrait:
+        return base
+    return Pattern(
+        shape=(base.shape[1], base.shape[0]),
+        sync=np.ascontiguousarray(base.sync.T),
+        chips=np.ascontiguousarray(base.chips.T),
+        bit_of=np.ascontiguousarray(base.bit_of.T),
+        cells_per_bit=base.cells_per_bit,
+        self_response=base.self_response,
+    )
+
+
+HIGHPASS_SIGMA = FINE_SCALE * _HIGHPASS_SIGMA_CELLS
+"""High-pass width in fine-grid pixels."""
+
+
+def highpass(grid: Float32Array, sigma: float = HIGHPASS_SIGMA) -> Float32Array:
+    """Remove the host's smooth content, which would otherwise swamp the chips."""
+    smooth = cv2.GaussianBlur(grid, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    result: Float32Array = grid - smooth
+    return result
+
+
+def render(grid: Float32Array, height: int, width: int, offset: tuple[float, float] = (0, 0)) -> Float32Array:
+    """Stretch a grid over a ``height`` x ``width`` frame, displaced by ``offset`` cells.
+
+    The displacement wraps around (the pattern tiles the plane), so a pattern that follows
+    a camera pan never runs out. Only whole output pixels of displacement are applied:
+    sub-pixel resampling would blur the blobs, and a codec's quarter-pel motion search
+    absorbs the remaining half pixel.
+    """
+    rows, cols = grid.shape
+    if offset == (0, 0):
+        out: Float32Array = cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
+        return out
+    cell_h, cell_w = height / rows, width / cols
+    dy, dx = offset
+    whole_y, whole_x = int(np.floor(dy)), int(np.floor(dx))
+    shifted = np.roll(grid, (whole_y, whole_x), axis=(0, 1))
+    padded = np.pad(shifted, 1, mode="wrap")
+    big_h, big_w = round(height + 2 * cell_h), round(width + 2 * cell_w)
+    big = cv2.resize(padded, (big_w, big_h), interpolation=cv2.INTER_LINEAR)
+    top = min(big_h - height, max(0, round(cell_h * (1 - (dy - whole_y)))))
+    left = min(big_w - width, max(0, round(cell_w * (1 - (dx - whole_x)))))
+    return np.ascontiguousarray(big[top : top + height, left : left + width])
+
+
+def sample_cells(
+    fine: Float32Array, shape: tuple[int, int], offset: tuple[float, float], scale: int = FINE_SCALE
+) -> Float32Array:
+    """Read a ``scale``-times oversampled grid at the centres of cells displaced by ``offset``."""
+    dy, dx = offset
+    transform = np.array(
+        [[scale, 0, (scale - 1) / 2 + scale * dx], [0, scale, (scale - 1) / 2 + scale * dy]],
+        dtype=np.float32,
+    )
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    out: Float32Array = cv2.warpAffine(
+        fine, transform, (shape[1], shape[0]), flags=flags, borderMode=cv2.BORDER_WRAP
+    )
+    return out
