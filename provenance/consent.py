@@ -145,8 +145,12 @@ class Royalties(BaseModel):
             ConsentError: a malformed currency code or amount, in one line.
         """
         try:
-            return cls(currency=currency.strip().upper(), per_use=per_use,
-                       per_minute=per_minute, per_new_licensee=per_new_licensee)
+            return cls(
+                currency=currency.strip().upper(),
+                per_use=per_use,
+                per_minute=per_minute,
+                per_new_licensee=per_new_licensee,
+            )
         except ValidationError as exc:
             raise ConsentError(f"royalties: {_one_line(exc)}") from None
 

@@ -32,9 +32,7 @@ __all__ = [
     "parse_claims",
 ]
 
-TRAINED_ALGORITHMIC_MEDIA = (
-    "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-)
+TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 CONSENT_LABEL = "org.avatar-provenance.likeness-consent"
 FINGERPRINT_LABEL = "org.avatar-provenance.fingerprint"
 SOFT_BINDING_LABEL = "c2pa.soft-binding"

@@ -162,11 +162,15 @@ class Workspace:
             algorithm=algorithm,
         )
         ca.save(
-            cert_path=self.root_ca_cert, key_path=self.root_ca_key, passphrase=passphrase,
+            cert_path=self.root_ca_cert,
+            key_path=self.root_ca_key,
+            passphrase=passphrase,
             force=force,
         )
         identity.save(
-            key_path=self.signer_key, chain_path=self.signer_chain, passphrase=passphrase,
+            key_path=self.signer_key,
+            chain_path=self.signer_chain,
+            passphrase=passphrase,
             force=force,
         )
         return identity

@@ -107,8 +107,14 @@ def load_image(data: bytes, *, source: str) -> LoadedImage:
                 return _to_arrays(image, fmt)
     except InputError:
         raise
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError,
-            Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise InputError(f"{source}: corrupt or truncated {fmt.pillow_name} image ({exc})") from exc
 
 

@@ -39,8 +39,7 @@ CREATE INDEX IF NOT EXISTS manifests_face ON manifests (face_id, created_at);
 """
 _MINT_ATTEMPTS = 16
 _COLUMNS = (
-    "content_id, manifest_store, mime, face_id, license_id, watermark_alg, asset_sha256, "
-    "created_at"
+    "content_id, manifest_store, mime, face_id, license_id, watermark_alg, asset_sha256, created_at"
 )
 
 

@@ -65,8 +65,9 @@ class _Checks:
     items: list[Check] = field(default_factory=list)
 
     def record(self, name: str, ok: bool, detail: str) -> bool:
-        self.items.append(Check(name=name, status=CheckStatus.PASS if ok else CheckStatus.FAIL,
-                                detail=detail))
+        self.items.append(
+            Check(name=name, status=CheckStatus.PASS if ok else CheckStatus.FAIL, detail=detail)
+        )
         return ok
 
     def skip(self, name: str, detail: str) -> None:
@@ -120,9 +121,17 @@ class Verifier:
         manifest = self._manifest_section(reading, recovered, manifest_error)
         third_party = _third_party_marks(image)
         if reading is None and manifest_error is None and not detection.detected:
-            return _report(source, image, data, Verdict.NO_PROVENANCE, False, manifest,
-                           _watermark_section(detection, None), checks,
-                           third_party=third_party)
+            return _report(
+                source,
+                image,
+                data,
+                Verdict.NO_PROVENANCE,
+                False,
+                manifest,
+                _watermark_section(detection, None),
+                checks,
+                third_party=third_party,
+            )
         self._check_manifest(reading, manifest, manifest_error, checks)
         claims = self._check_claims(reading, claims, checks)
         watermark = _watermark_section(detection, claims)
@@ -131,8 +140,19 @@ class Verifier:
         likeness = _check_likeness(claims, checks)
         verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
         synthetic = detection.detected or manifest.digital_source_type in _SYNTHETIC_TYPES
-        return _report(source, image, data, verdict, synthetic, manifest, watermark, checks,
-                       content=content, likeness=likeness, third_party=third_party)
+        return _report(
+            source,
+            image,
+            data,
+            verdict,
+            synthetic,
+            manifest,
+            watermark,
+            checks,
+            content=content,
+            likeness=likeness,
+            third_party=third_party,
+        )
 
     def _read_embedded(
         self, image: LoadedImage, data: bytes
@@ -147,20 +167,33 @@ class Verifier:
     ) -> _c2pa.ManifestReading | None:
         assert detection.content_id is not None
         if self.repository is None:
-            checks.record("manifest.resolved", False,
-                          f"watermark {detection.content_id} found but no manifest repository "
-                          "is configured to resolve it")
+            checks.record(
+                "manifest.resolved",
+                False,
+                f"watermark {detection.content_id} found but no manifest repository "
+                "is configured to resolve it",
+            )
             return None
         record = self.repository.get(detection.content_id)
         if record is None:
-            checks.record("manifest.resolved", False,
-                          f"watermark {detection.content_id} is not in the manifest repository")
+            checks.record(
+                "manifest.resolved",
+                False,
+                f"watermark {detection.content_id} is not in the manifest repository",
+            )
             return None
-        checks.record("manifest.resolved", True,
-                      f"manifest recovered from the repository by watermark {detection.content_id}")
+        checks.record(
+            "manifest.resolved",
+            True,
+            f"manifest recovered from the repository by watermark {detection.content_id}",
+        )
         try:
-            return _c2pa.read(mime=image.format.mime, asset=data, trust=self.trust,
-                              manifest_store=record.manifest_store)
+            return _c2pa.read(
+                mime=image.format.mime,
+                asset=data,
+                trust=self.trust,
+                manifest_store=record.manifest_store,
+            )
         except ManifestError as exc:
             checks.record("manifest.readable", False, f"stored manifest unreadable: {exc}")
             return None
@@ -172,19 +205,22 @@ class Verifier:
         error: ManifestError | None,
     ) -> ManifestSection:
         if reading is None:
-            return ManifestSection(present=error is not None,
-                                   source="embedded" if error is not None else None,
-                                   validation_state="Invalid" if error is not None else None)
-        failures = [f for f in reading.failures
-                    if not (recovered and f.code in HARD_BINDING_CODES)]
+            return ManifestSection(
+                present=error is not None,
+                source="embedded" if error is not None else None,
+                validation_state="Invalid" if error is not None else None,
+            )
+        failures = [f for f in reading.failures if not (recovered and f.code in HARD_BINDING_CODES)]
         return ManifestSection(
             present=True,
             source="repository" if recovered else "embedded",
             recovered_via_watermark=recovered,
             validation_state=_effective_state(reading, failures),
             c2pa_validation_state=reading.state.value,
-            failures=[StatusCode(code=f.code, url=f.url, explanation=f.explanation)
-                      for f in reading.failures],
+            failures=[
+                StatusCode(code=f.code, url=f.url, explanation=f.explanation)
+                for f in reading.failures
+            ],
             label=reading.label,
             signer=reading.signer_common_name,
             signer_issuer=reading.signer_issuer,
@@ -204,22 +240,39 @@ class Verifier:
             return
         if reading is None:
             return
-        bad = [c.code for c in manifest.failures
-               if c.code != _UNTRUSTED
-               and not (manifest.recovered_via_watermark and c.code in HARD_BINDING_CODES)]
-        checks.record("manifest.integrity", not bad,
-                      "manifest signature and bindings are intact" if not bad
-                      else f"manifest fails validation: {', '.join(bad)}")
+        bad = [
+            c.code
+            for c in manifest.failures
+            if c.code != _UNTRUSTED
+            and not (manifest.recovered_via_watermark and c.code in HARD_BINDING_CODES)
+        ]
+        checks.record(
+            "manifest.integrity",
+            not bad,
+            "manifest signature and bindings are intact"
+            if not bad
+            else f"manifest fails validation: {', '.join(bad)}",
+        )
         trusted = manifest.validation_state == "Trusted"
         if trusted or self.allow_untrusted:
-            checks.record("manifest.trust", True,
-                          "signer chains to a trust anchor" if trusted
-                          else "signer untrusted, accepted by --allow-untrusted")
+            checks.record(
+                "manifest.trust",
+                True,
+                "signer chains to a trust anchor"
+                if trusted
+                else "signer untrusted, accepted by --allow-untrusted",
+            )
         else:
-            checks.record("manifest.trust", False,
-                          "signer does not chain to a trust anchor (give --trust CA.pem)")
-        checks.record("manifest.synthetic", manifest.digital_source_type in _SYNTHETIC_TYPES,
-                      f"digitalSourceType is {manifest.digital_source_type}")
+            checks.record(
+                "manifest.trust",
+                False,
+                "signer does not chain to a trust anchor (give --trust CA.pem)",
+            )
+        checks.record(
+            "manifest.synthetic",
+            manifest.digital_source_type in _SYNTHETIC_TYPES,
+            f"digitalSourceType is {manifest.digital_source_type}",
+        )
 
     def _check_claims(
         self, reading: _c2pa.ManifestReading | None, claims: StampClaims | None, checks: _Checks
@@ -260,17 +313,22 @@ def _third_party_marks(image: LoadedImage) -> list[ThirdPartyMarkSection]:
     a fixed public message proves nothing about who signed what (spec/third-party-marks.md).
     """
     return [
-        ThirdPartyMarkSection(scheme=mark.scheme, label=mark.label, message=mark.message,
-                              matches=mark.matches, bits=mark.bits,
-                              false_alarm_probability=mark.false_alarm_probability)
+        ThirdPartyMarkSection(
+            scheme=mark.scheme,
+            label=mark.label,
+            message=mark.message,
+            matches=mark.matches,
+            bits=mark.bits,
+            false_alarm_probability=mark.false_alarm_probability,
+        )
         for mark in detect_third_party(image.rgb)
     ]
 
 
 def _effective_state(reading: _c2pa.ManifestReading, failures: list[Any]) -> str:
-    if reading.state.value == "Trusted" or (not failures and any(
-        s.code == "signingCredential.trusted" for s in reading.successes
-    )):
+    if reading.state.value == "Trusted" or (
+        not failures and any(s.code == "signingCredential.trusted" for s in reading.successes)
+    ):
         return "Trusted"
     if all(f.code == _UNTRUSTED for f in failures):
         return "Valid"
@@ -307,14 +365,23 @@ def _check_watermark(detection: Detection, claims: StampClaims | None, checks: _
     if claims is None:
         return
     if not detection.detected:
-        checks.record("watermark.present", False,
-                      f"manifest declares watermark {claims.content_id} but none was found")
+        checks.record(
+            "watermark.present",
+            False,
+            f"manifest declares watermark {claims.content_id} but none was found",
+        )
         return
     assert detection.content_id is not None
-    checks.record("watermark.matches_manifest", detection.content_id == claims.content_id,
-                  f"watermark {detection.content_id} "
-                  + ("matches" if detection.content_id == claims.content_id
-                     else f"differs from the manifest's soft binding {claims.content_id}"))
+    checks.record(
+        "watermark.matches_manifest",
+        detection.content_id == claims.content_id,
+        f"watermark {detection.content_id} "
+        + (
+            "matches"
+            if detection.content_id == claims.content_id
+            else f"differs from the manifest's soft binding {claims.content_id}"
+        ),
+    )
 
 
 def _check_content(
@@ -325,14 +392,21 @@ def _check_content(
             checks.skip("content.fingerprint", "no fingerprint to compare")
         return ContentSection()
     if claims.fingerprint is None:
-        checks.record("content.fingerprint", False,
-                      "recovered manifest has no fingerprint to check the content against")
+        checks.record(
+            "content.fingerprint",
+            False,
+            "recovered manifest has no fingerprint to check the content against",
+        )
         return ContentSection()
     comparison = claims.fingerprint.compare(fingerprint(image.rgb))
-    checks.record("content.fingerprint", comparison.matches,
-                  "content matches the signed fingerprint" if comparison.matches
-                  else f"content altered since signing: {comparison.changed_cells} of 1024 "
-                       f"regions changed (worst by {comparison.max_cell_difference} levels)")
+    checks.record(
+        "content.fingerprint",
+        comparison.matches,
+        "content matches the signed fingerprint"
+        if comparison.matches
+        else f"content altered since signing: {comparison.changed_cells} of 1024 "
+        f"regions changed (worst by {comparison.max_cell_difference} levels)",
+    )
     return ContentSection(
         fingerprint_checked=True,
         fingerprint_match=comparison.matches,
@@ -348,15 +422,20 @@ def _check_likeness(claims: StampClaims | None, checks: _Checks) -> LikenessSect
     try:
         grant.verify(claims.owner_signature)
         signature_ok = True
-        checks.record("likeness.owner_signature", True,
-                      "face owner's signature on the grant is valid")
+        checks.record(
+            "likeness.owner_signature", True, "face owner's signature on the grant is valid"
+        )
     except ConsentError as exc:
         signature_ok = False
         checks.record("likeness.owner_signature", False, f"face owner's signature: {exc}")
     violations = _violations(claims)
-    checks.record("likeness.in_scope", not violations,
-                  "declared use is within the consent scope" if not violations
-                  else "; ".join(f"{v['clause']}: {v['message']}" for v in violations))
+    checks.record(
+        "likeness.in_scope",
+        not violations,
+        "declared use is within the consent scope"
+        if not violations
+        else "; ".join(f"{v['clause']}: {v['message']}" for v in violations),
+    )
     return LikenessSection(
         face_id=grant.face_id,
         license_id=grant.license_id,
@@ -416,4 +495,3 @@ def _report(
         likeness=likeness or LikenessSection(),
         checks=checks.items,
     )
-

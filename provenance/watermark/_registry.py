@@ -35,6 +35,12 @@ _KNOWN: dict[str, _EngineEntry] = {
     entry.name: entry
     for entry in (
         _EngineEntry(
+            name="luma-iss",
+            alg="org.avatar-provenance.luma-iss.1",
+            module_name="provenance.watermark.luma",
+            class_name="LumaIssEngine",
+        ),
+        _EngineEntry(
             name="imwm-dwtdctsvd",
             alg="org.avatar-provenance.imwatermark.dwtdctsvd.1",
             module_name="provenance.watermark.imwm",
@@ -49,7 +55,7 @@ _KNOWN: dict[str, _EngineEntry] = {
     )
 }
 
-DEFAULT_ENGINE: str = "imwm-dwtdctsvd"
+DEFAULT_ENGINE: str = "luma-iss"
 
 
 def engine_names() -> tuple[str, ...]:

@@ -29,8 +29,23 @@ def init(root: Path, *extra: str, env: dict[str, str] | None = None) -> Path:
 
 
 def grant(ws: Path, out: Path, env: dict[str, str] | None = None) -> None:
-    result = run("-w", str(ws), "license", "grant", "--face-id", "face-9", "--allow", "education",
-                 "--territory", "US", "--until", UNTIL, "-o", str(out), env=env)
+    result = run(
+        "-w",
+        str(ws),
+        "license",
+        "grant",
+        "--face-id",
+        "face-9",
+        "--allow",
+        "education",
+        "--territory",
+        "US",
+        "--until",
+        UNTIL,
+        "-o",
+        str(out),
+        env=env,
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -39,8 +54,20 @@ def stamp_and_verify(ws: Path, frame: Path, env: dict[str, str] | None = None) -
     if not lic.exists():
         grant(ws, lic, env)
     out = frame.with_name(f"out-{ws.name}.png")
-    result = run("-w", str(ws), "stamp", str(frame), "-o", str(out), "--license", str(lic),
-                 "--purpose", "education", "--force", env=env)
+    result = run(
+        "-w",
+        str(ws),
+        "stamp",
+        str(frame),
+        "-o",
+        str(out),
+        "--license",
+        str(lic),
+        "--purpose",
+        "education",
+        "--force",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     verified = run("-w", str(ws), "verify", str(out), "--json", env=env)
     assert verified.exit_code == 0, verified.stdout
@@ -70,13 +97,25 @@ def test_keys_generate_replaces_only_with_force(tmp_path: Path) -> None:
 def test_keys_import_existing_chain(tmp_path: Path, make_frame: Callable[..., Path]) -> None:
     ws = init(tmp_path / "ws")
     ca = CertificateAuthority.generate(common_name="Outside CA", organization="Outside")
-    identity = ca.issue_signer(common_name="Outside Signer", organization="Outside",
-                               algorithm=SigningAlgorithm.ES256)
+    identity = ca.issue_signer(
+        common_name="Outside Signer", organization="Outside", algorithm=SigningAlgorithm.ES256
+    )
     outside = tmp_path / "outside"
     identity.save(key_path=outside / "k.key", chain_path=outside / "chain.pem")
     (outside / "root.pem").write_bytes(ca.certificate_pem)
-    result = run("-w", str(ws), "keys", "import", "--key", str(outside / "k.key"), "--chain",
-                 str(outside / "chain.pem"), "--root", str(outside / "root.pem"), "--force")
+    result = run(
+        "-w",
+        str(ws),
+        "keys",
+        "import",
+        "--key",
+        str(outside / "k.key"),
+        "--chain",
+        str(outside / "chain.pem"),
+        "--root",
+        str(outside / "root.pem"),
+        "--force",
+    )
     assert result.exit_code == 0, result.output
     report = stamp_and_verify(ws, make_frame())
     assert report["manifest"]["signer"] == "Outside Signer"  # type: ignore[index]
@@ -85,8 +124,17 @@ def test_keys_import_existing_chain(tmp_path: Path, make_frame: Callable[..., Pa
 
 def test_keys_import_rejects_mismatch_in_one_line(tmp_path: Path) -> None:
     ws = init(tmp_path / "ws")
-    result = run("-w", str(ws), "keys", "import", "--key", str(ws / "keys" / "owner.key"),
-                 "--chain", str(ws / "keys" / "signer-chain.pem"), "--force")
+    result = run(
+        "-w",
+        str(ws),
+        "keys",
+        "import",
+        "--key",
+        str(ws / "keys" / "owner.key"),
+        "--chain",
+        str(ws / "keys" / "signer-chain.pem"),
+        "--force",
+    )
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -114,9 +162,28 @@ def test_grant_with_other_owner_key_and_show(tmp_path: Path) -> None:
     ws = init(tmp_path / "ws")
     run("keys", "owner", "-o", str(tmp_path / "bob.key"))
     lic = tmp_path / "bob-license.json"
-    result = run("-w", str(ws), "license", "grant", "--face-id", "face-bob", "--licensee", "X",
-                 "--allow", "news", "--territory", "FR", "--until", UNTIL, "--owner-key",
-                 str(tmp_path / "bob.key"), "--royalty-per-use", "0.50", "-o", str(lic))
+    result = run(
+        "-w",
+        str(ws),
+        "license",
+        "grant",
+        "--face-id",
+        "face-bob",
+        "--licensee",
+        "X",
+        "--allow",
+        "news",
+        "--territory",
+        "FR",
+        "--until",
+        UNTIL,
+        "--owner-key",
+        str(tmp_path / "bob.key"),
+        "--royalty-per-use",
+        "0.50",
+        "-o",
+        str(lic),
+    )
     assert result.exit_code == 0, result.output
     shown = json.loads(run("license", "show", str(lic), "--json").stdout)
     bob = load_public_key((tmp_path / "bob.key").with_suffix(".pub"))
@@ -127,9 +194,24 @@ def test_grant_with_other_owner_key_and_show(tmp_path: Path) -> None:
 
 def test_bad_royalty_is_one_line(tmp_path: Path) -> None:
     ws = init(tmp_path / "ws")
-    result = run("-w", str(ws), "license", "grant", "--face-id", "f", "--allow", "news",
-                 "--territory", "FR", "--until", UNTIL, "--royalty-per-use", "0,50",
-                 "-o", str(tmp_path / "l.json"))
+    result = run(
+        "-w",
+        str(ws),
+        "license",
+        "grant",
+        "--face-id",
+        "f",
+        "--allow",
+        "news",
+        "--territory",
+        "FR",
+        "--until",
+        UNTIL,
+        "--royalty-per-use",
+        "0,50",
+        "-o",
+        str(tmp_path / "l.json"),
+    )
     assert result.exit_code == 4
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "l.json").exists()

@@ -37,16 +37,29 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def license_file(studio: Path) -> Path:
     path = studio / "license.json"
     until = (date.today() + timedelta(days=365)).isoformat()
-    result = invoke(studio, "license", "grant", "--face-id", "face-0042",
-                    "--allow", "education,marketing", "--deny", "politics,gambling",
-                    "--territory", "EU,US", "--until", until, "-o", str(path))
+    result = invoke(
+        studio,
+        "license",
+        "grant",
+        "--face-id",
+        "face-0042",
+        "--allow",
+        "education,marketing",
+        "--deny",
+        "politics,gambling",
+        "--territory",
+        "EU,US",
+        "--until",
+        until,
+        "-o",
+        str(path),
+    )
     assert result.exit_code == 0, result.output
     return path
 
 
 def stamp(studio: Path, license_file: Path, src: Path, dst: Path, *extra: str) -> Result:
-    return invoke(studio, "stamp", str(src), "-o", str(dst), "--license", str(license_file),
-                  *extra)
+    return invoke(studio, "stamp", str(src), "-o", str(dst), "--license", str(license_file), *extra)
 
 
 def verify_json(studio: Path, path: Path) -> tuple[int, dict[str, object]]:
@@ -71,12 +84,19 @@ def test_stamped_still_reads_trusted_and_verifies(
     assert src.read_bytes() == before
 
     mime = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp"}[suffix]
-    reading = _c2pa.read(mime=mime, asset=out.read_bytes(),
-                         trust=TrustAnchors.from_files(studio / "keys" / "root-ca.pem"))
+    reading = _c2pa.read(
+        mime=mime,
+        asset=out.read_bytes(),
+        trust=TrustAnchors.from_files(studio / "keys" / "root-ca.pem"),
+    )
     assert reading is not None
     assert reading.state.value == "Trusted"
-    for label in ("c2pa.actions.v2", "c2pa.soft-binding", "cawg.training-mining",
-                  "org.avatar-provenance.likeness-consent"):
+    for label in (
+        "c2pa.actions.v2",
+        "c2pa.soft-binding",
+        "cawg.training-mining",
+        "org.avatar-provenance.likeness-consent",
+    ):
         assert label in reading.assertions
 
     code, report = verify_json(studio, out)
@@ -142,10 +162,18 @@ def test_grafted_manifest_is_caught(
 ) -> None:
     donor = make_frame("a.png", seed=1).with_name("a.jpg")
     victim = make_frame("b.png", seed=2).with_name("b.jpg")
-    assert stamp(studio, license_file, make_frame("a.png", seed=1), donor,
-                 "--purpose", "education").exit_code == 0
-    assert stamp(studio, license_file, make_frame("b.png", seed=2), victim,
-                 "--purpose", "education").exit_code == 0
+    assert (
+        stamp(
+            studio, license_file, make_frame("a.png", seed=1), donor, "--purpose", "education"
+        ).exit_code
+        == 0
+    )
+    assert (
+        stamp(
+            studio, license_file, make_frame("b.png", seed=2), victim, "--purpose", "education"
+        ).exit_code
+        == 0
+    )
     donor_segments, _ = _app11_segments(donor.read_bytes())
     _, victim_bare = _app11_segments(victim.read_bytes())
     assert donor_segments
@@ -166,8 +194,11 @@ def test_grafted_manifest_is_caught(
     ],
 )
 def test_out_of_scope_use_is_refused_and_writes_nothing(
-    studio: Path, license_file: Path, make_frame: Callable[..., Path],
-    args: tuple[str, ...], clause: str,
+    studio: Path,
+    license_file: Path,
+    make_frame: Callable[..., Path],
+    args: tuple[str, ...],
+    clause: str,
 ) -> None:
     out = make_frame().with_name("refused.png")
     result = stamp(studio, license_file, make_frame(), out, *args)
@@ -181,9 +212,23 @@ def test_out_of_scope_use_is_refused_and_writes_nothing(
 def test_expired_license_is_refused(studio: Path, make_frame: Callable[..., Path]) -> None:
     expired = studio / "expired.json"
     last_year = date.today() - timedelta(days=400)
-    result = invoke(studio, "license", "grant", "--face-id", "face-0042", "--allow", "education",
-                    "--territory", "US", "--from", last_year.isoformat(),
-                    "--until", (last_year + timedelta(days=30)).isoformat(), "-o", str(expired))
+    result = invoke(
+        studio,
+        "license",
+        "grant",
+        "--face-id",
+        "face-0042",
+        "--allow",
+        "education",
+        "--territory",
+        "US",
+        "--from",
+        last_year.isoformat(),
+        "--until",
+        (last_year + timedelta(days=30)).isoformat(),
+        "-o",
+        str(expired),
+    )
     assert result.exit_code == 0, result.output
     out = make_frame().with_name("late.png")
     result = stamp(studio, expired, make_frame(), out, "--purpose", "education")
@@ -229,9 +274,19 @@ def test_bad_inputs_exit_2_with_one_line(
     assert stamp(studio, license_file, make_frame(), jpeg, "--purpose", "education").exit_code == 0
     for kind, path in _bad_inputs(tmp_path, jpeg.read_bytes()).items():
         before = path.read_bytes() if path.is_file() else None
-        for args in (("verify", str(path)),
-                     ("stamp", str(path), "-o", str(tmp_path / f"o-{kind}.png"),
-                      "--license", str(license_file), "--purpose", "education")):
+        for args in (
+            ("verify", str(path)),
+            (
+                "stamp",
+                str(path),
+                "-o",
+                str(tmp_path / f"o-{kind}.png"),
+                "--license",
+                str(license_file),
+                "--purpose",
+                "education",
+            ),
+        ):
             result = invoke(studio, *args)
             assert result.exit_code == 2, (kind, args[0], result.output)
             lines = result.stderr.strip().splitlines()
@@ -270,7 +325,10 @@ def test_existing_output_needs_force(
 
 
 def test_verify_without_workspace_needs_trust(
-    studio: Path, license_file: Path, make_frame: Callable[..., Path], tmp_path: Path,
+    studio: Path,
+    license_file: Path,
+    make_frame: Callable[..., Path],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out = make_frame().with_name("s.png")
@@ -280,8 +338,9 @@ def test_verify_without_workspace_needs_trust(
     untrusted = CliRunner().invoke(cli, ["verify", str(out), "--json"])
     assert untrusted.exit_code == 1
     assert json.loads(untrusted.stdout)["manifest"]["validation_state"] == "Valid"
-    trusted = CliRunner().invoke(cli, ["verify", str(out), "--trust",
-                                       str(studio / "keys" / "root-ca.pem")])
+    trusted = CliRunner().invoke(
+        cli, ["verify", str(out), "--trust", str(studio / "keys" / "root-ca.pem")]
+    )
     assert trusted.exit_code == 0, trusted.output
 
 
@@ -298,13 +357,16 @@ def test_workspace_found_from_env_and_cwd(
 
 
 def test_help_is_fast_and_skips_torch() -> None:
-    code = ("import sys, time; t = time.perf_counter(); from provenance.cli.main import cli; "
-            "cli.main(['--help'], standalone_mode=False); "
-            "print(time.perf_counter() - t, 'torch' in sys.modules, 'c2pa' in sys.modules)")
+    code = (
+        "import sys, time; t = time.perf_counter(); from provenance.cli.main import cli; "
+        "cli.main(['--help'], standalone_mode=False); "
+        "print(time.perf_counter() - t, 'torch' in sys.modules, 'c2pa' in sys.modules)"
+    )
     best = None
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
         assert out[-2:] == ["False", "False"]
         best = min(best or 9.0, float(out[-3]))
     # Generous bound on a shared machine: the point is "no torch"; measured ~0.1 s.
@@ -312,7 +374,8 @@ def test_help_is_fast_and_skips_torch() -> None:
 
 
 def test_python_dash_m_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "provenance", "--help"], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "provenance", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0
     assert "stamp" in result.stdout and "verify" in result.stdout

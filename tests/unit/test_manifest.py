@@ -24,8 +24,13 @@ from provenance.watermark import ContentId
 
 def _claims(timespan: tuple[int, int] | None = None) -> StampClaims:
     license = grant_license(
-        owner_key=OwnerKey.generate(), owner_name="Ada", face_id="face-7", licensee="Studio",
-        allow=["education"], deny=["politics"], territories=["EU"],
+        owner_key=OwnerKey.generate(),
+        owner_name="Ada",
+        face_id="face-7",
+        licensee="Studio",
+        allow=["education"],
+        deny=["politics"],
+        territories=["EU"],
         not_after=date.today() + timedelta(days=30),
         intended_uses="Recorded lecture videos for an online university course in physics",
     )

@@ -220,5 +220,7 @@ def test_unknown_method_is_wrapped() -> None:
 
 
 def test_unknown_engine() -> None:
-    with pytest.raises(WatermarkError, match=r"unknown watermark engine 'x' \(known: imwm-"):
+    with pytest.raises(
+        WatermarkError, match=r"unknown watermark engine 'x' \(known: luma-iss, imwm-"
+    ):
         get_engine("x")

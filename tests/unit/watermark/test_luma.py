@@ -1,0 +1,218 @@
+"""The native luma engine: round trips, resolutions, attacks, clip aggregation, null."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from PIL import Image
+
+from provenance.errors import ImageTooSmallError, InputError
+from provenance.media.synthetic import avatar_frame
+from provenance.watermark import ClipDecoder, ContentId, encode_payload
+from provenance.watermark._luma_pattern import pattern_for, render, sample_cells
+from provenance.watermark.luma import LumaIssEngine, LumaMarker
+
+ENGINE = LumaIssEngine()
+CID = ContentId.from_hex("00010000deadbeef")
+BITS = encode_payload(CID)
+
+Image8 = NDArray[np.uint8]
+
+
+def _textured(height: int, width: int, seed: int = 0) -> Image8:
+    """An avatar frame with mid-frequency texture, like real footage."""
+    rng = np.random.default_rng(seed)
+    frame = avatar_frame(height, width, seed=seed).astype(np.float32)
+    noise = cv2.resize(
+        rng.normal(0, 8, (height // 8, width // 8)).astype(np.float32),
+        (width, height),
+        interpolation=cv2.INTER_CUBIC,
+    )
+    marked: Image8 = np.clip(frame + noise[..., None], 0, 255).astype(np.uint8)
+    return marked
+
+
+def _gray(rgb: Image8) -> Image8:
+    return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+
+
+def _jpeg(rgb: Image8, quality: int) -> Image8:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def _psnr(a: Image8, b: Image8) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float(10 * np.log10(255**2 / mse))
+
+
+@pytest.fixture(scope="module")
+def frame_1080() -> Image8:
+    return _textured(1080, 1920)
+
+
+@pytest.fixture(scope="module")
+def marked_1080(frame_1080: Image8) -> Image8:
+    return ENGINE.embed(frame_1080, CID)
+
+
+def test_round_trip_and_input_untouched(frame_1080: Image8, marked_1080: Image8) -> None:
+    before = frame_1080.copy()
+    marked = ENGINE.embed(frame_1080, CID)
+    assert np.array_equal(frame_1080, before)
+    assert marked.shape == frame_1080.shape and marked.dtype == np.uint8
+    found = ENGINE.detect(marked)
+    assert found.content_id == CID and found.corrected_bits == 0
+    assert found.false_alarm_probability is not None and found.false_alarm_probability < 1e-12
+
+
+def test_quality(frame_1080: Image8, marked_1080: Image8) -> None:
+    assert _psnr(frame_1080, marked_1080) >= 40.0
+    # Luma only: R, G and B move together, so chroma is untouched.
+    delta = marked_1080.astype(np.int16) - frame_1080.astype(np.int16)
+    unclipped = (frame_1080 > 10).all(axis=-1) & (frame_1080 < 245).all(axis=-1)
+    assert np.array_equal(delta[..., 0][unclipped], delta[..., 1][unclipped])
+    assert np.array_equal(delta[..., 0][unclipped], delta[..., 2][unclipped])
+
+
+@pytest.mark.parametrize("height", [720, 480, 360])
+def test_survives_downscale(marked_1080: Image8, height: int) -> None:
+    width = height * 16 // 9
+    small = np.asarray(
+        cv2.resize(marked_1080, (width, height), interpolation=cv2.INTER_AREA), np.uint8
+    )
+    assert ENGINE.detect(small).content_id == CID
+
+
+@pytest.mark.parametrize(("height", "width"), [(720, 1280), (480, 640), (512, 512), (1280, 720)])
+def test_round_trip_at_native_resolutions(height: int, width: int) -> None:
+    frame = _textured(height, width, seed=3)
+    assert ENGINE.detect(ENGINE.embed(frame, CID)).content_id == CID
+
+
+@pytest.mark.parametrize("quality", [90, 75, 50])
+def test_survives_jpeg(marked_1080: Image8, quality: int) -> None:
+    assert ENGINE.detect(_jpeg(marked_1080, quality)).content_id == CID
+
+
+def test_survives_shift_crop_and_gain(marked_1080: Image8) -> None:
+    shifted = np.roll(marked_1080, (2, 2), axis=(0, 1))
+    assert ENGINE.detect(shifted).content_id == CID
+    height, width = marked_1080.shape[:2]
+    cropped = marked_1080[height // 40 : height - height // 40, width // 40 : width - width // 40]
+    assert ENGINE.detect(np.ascontiguousarray(cropped)).content_id == CID
+    brighter = np.clip(marked_1080.astype(np.float32) * 1.1, 0, 255).astype(np.uint8)
+    assert ENGINE.detect(brighter).content_id == CID
+
+
+def test_luma_plane_path_matches_rgb_path(frame_1080: Image8) -> None:
+    luma = _gray(frame_1080)
+    before = luma.copy()
+    marked = ENGINE.embed_luma(luma, CID)
+    assert np.array_equal(luma, before)
+    assert ENGINE.read_soft_luma(marked).hard_bits.tolist() == BITS.tolist()
+    # A limited-range plane (16..235, as in yuv420p video) reads the same.
+    limited = (16 + marked.astype(np.float32) * 219 / 255).round().astype(np.uint8)
+    assert np.array_equal(ENGINE.read_soft_luma(limited).hard_bits, BITS)
+
+
+def test_unmarked_content_is_never_detected() -> None:
+    """The null: many unmarked frames and attacked versions; none may decode."""
+    rng = np.random.default_rng(7)
+    frames = [_textured(360, 640, seed=s) for s in range(12)]
+    frames += [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(6)]
+    frames += [np.full((360, 640, 3), v, np.uint8) for v in (0, 128, 255)]
+    frames += [_jpeg(f, 75) for f in frames[:6]]
+    z_scores = []
+    for frame in frames:
+        soft = ENGINE.read_soft(frame)
+        assert not ENGINE.detect(frame).detected
+        z_scores.append(soft.values)
+    z = np.concatenate(z_scores[:18])
+    # Per-bit evidence on unmarked content is close to standard normal, which is what
+    # the payload code's false-alarm bound assumes about the bits it is handed.
+    assert abs(float(z.mean())) < 0.1 and 0.7 < float(z.std()) < 1.3
+
+
+def test_clip_aggregation_recovers_where_frames_fail(frame_1080: Image8) -> None:
+    rng = np.random.default_rng(3)
+    small = np.asarray(cv2.resize(frame_1080, (640, 360), interpolation=cv2.INTER_AREA), np.uint8)
+    marker = LumaMarker(CID)
+    decoder = ClipDecoder(ENGINE)
+    single_frame_hits = 0
+    for _ in range(16):
+        luma = _gray(small)
+        noisy = np.clip(marker.mark(luma) + rng.normal(0, 28, luma.shape), 0, 255).astype(np.uint8)
+        evidence = ENGINE.read_soft_luma(noisy)
+        single_frame_hits += int(np.array_equal(evidence.hard_bits, BITS))
+        decoder.add_evidence(evidence)
+    assert single_frame_hits < 16
+    assert decoder.result().content_id == CID and decoder.frames == 16
+
+
+def test_marker_follows_a_pan() -> None:
+    canvas = _textured(540, 1100, seed=5)
+    marker = LumaMarker(CID)
+    offsets = []
+    for step in range(8):
+        frame = np.ascontiguousarray(canvas[:, 8 * step : 8 * step + 960])
+        luma = _gray(frame)
+        marked = marker.mark(luma)
+        offsets.append(marker.offset)
+        assert ENGINE.read_soft_luma(marked).hard_bits.tolist() == BITS.tolist()
+    # 8 px per frame at 960 px wide is 2.13 cells of the 256-cell grid, to the left.
+    assert offsets[-1][1] == pytest.approx(-7 * 8 * 256 / 960, abs=0.3)
+    assert abs(offsets[-1][0]) < 0.3
+
+
+def test_static_shot_keeps_a_static_pattern() -> None:
+    frame = _textured(360, 640, seed=2)
+    luma = _gray(frame)
+    marker = LumaMarker(CID)
+    first = marker.mark(luma)
+    for _ in range(4):
+        assert np.array_equal(marker.mark(luma), first)
+    assert marker.offset == (0.0, 0.0)
+
+
+def test_flat_frames_get_a_weaker_mark() -> None:
+    grey = np.full((360, 640, 3), 128, np.uint8)
+    textured = _textured(360, 640, seed=4)
+    flat_change = np.abs(ENGINE.embed(grey, CID).astype(np.int16) - 128).mean()
+    texture_change = np.abs(ENGINE.embed(textured, CID).astype(np.int16) - textured).mean()
+    assert 0 < flat_change < 0.6 * texture_change
+
+
+def test_render_and_sample_are_inverse_at_any_offset() -> None:
+    pattern = pattern_for(portrait=False)
+    rows, cols = pattern.shape
+    for offset in [(0.0, 0.0), (3.0, 5.0), (10.5, 20.25), (-7.3, -30.6)]:
+        rendered = render(pattern.sync, 2 * rows * 4, 2 * cols * 4, offset)
+        fine = np.asarray(
+            cv2.resize(rendered, (2 * cols, 2 * rows), interpolation=cv2.INTER_AREA), np.float32
+        )
+        back = sample_cells(fine, pattern.shape, offset)
+        assert float(np.mean(np.sign(back) == pattern.sync)) > 0.97
+
+
+def test_pattern_is_keyed_and_balanced() -> None:
+    pattern = pattern_for(portrait=False)
+    assert pattern.shape == (144, 256)
+    assert abs(float(pattern.sync.mean())) < 0.02 and abs(float(pattern.chips.mean())) < 0.02
+    assert pattern.cells_per_bit.min() >= 236 and pattern.cells_per_bit.max() <= 237
+    portrait = pattern_for(portrait=True)
+    assert portrait.shape == (256, 144) and np.array_equal(portrait.sync, pattern.sync.T)
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ImageTooSmallError, match="needs at least 144x144"):
+        ENGINE.embed(np.zeros((100, 300, 3), np.uint8), CID)
+    with pytest.raises(InputError, match="RGB array"):
+        ENGINE.detect(np.zeros((300, 300), np.uint8))
+    with pytest.raises(InputError, match="uint8"):
+        ENGINE.read_soft_luma(np.zeros((300, 300), np.float32))
