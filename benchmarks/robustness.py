@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import cv2
+import numpy as np
+from numpy.typing import NDArray
 
 from provenance.watermark import ContentId, engine_names, get_engine
 
@@ -37,6 +39,7 @@ from ._jobs import (
     ClipJob,
     FrameJob,
     Reader,
+    ReadResult,
     StillJob,
     init_worker,
     make_frame,
@@ -45,6 +48,8 @@ from ._jobs import (
     sample_indices,
 )
 from ._metrics import psnr, ssim
+
+RGB = NDArray[np.uint8]
 
 REFERENCE_ENGINE = "imwm-dwtdct"
 _T = TypeVar("_T")
@@ -63,7 +68,7 @@ class Settings:
     kinds: tuple[_media.ClipKind, ...] = _media.CLIP_KINDS
     still_attacks: tuple[str, ...] = tuple(STILL_ATTACKS)
     clip_attacks: tuple[str, ...] = ("delivered", *CLIP_ATTACKS)
-    sample: int = 12
+    sample: int = 8
     timing_runs: int = 5
     workers: int = 2
     seed: int = 7
@@ -160,70 +165,69 @@ def _still_jobs(settings: Settings, ids: dict[str, ContentId]) -> list[StillJob]
 
 @dataclass
 class _ClipPrep:
-    """Per clip kind and source: quality numbers and encoded sizes from the raw frames."""
+    """Quality numbers and encoded sizes from the raw frames; the pending clip reads."""
 
     quality: dict[str, dict[str, list[float]]]
     sizes: dict[str, dict[str, dict[str, int]]]
-    delivered: dict[tuple[str, str], str]
+    reads: list[Future[list[ReadResult]]]
 
 
-def _prepare_clips(
-    settings: Settings, pool: Executor, ids: dict[str, ContentId], workdir: Path, out_dir: Path
-) -> _ClipPrep:
-    """Make, mark, measure and deliver every clip; return paths of the delivered files."""
-    prep = _ClipPrep(
-        quality={n: {"psnr": [], "ssim": []} for n in settings.engines}, sizes={}, delivered={}
-    )
+def _frame_futures(
+    settings: Settings, pool: Executor, ids: dict[str, ContentId]
+) -> dict[tuple[str, str], list[Future[RGB]]]:
+    """Queue every frame of every clip kind and source at once, so workers never idle."""
+    out: dict[tuple[str, str], list[Future[RGB]]] = {}
     for kind in settings.kinds:
         base = FrameJob(
             kind=kind, index=0, height=settings.height, width=settings.width, seed=settings.seed
         )
         jobs = [replace(base, index=i) for i in range(settings.frames)]
-        unmarked = [f.result() for f in _submit_all(pool, make_frame, jobs)]
-        checked = sample_indices(settings.frames, settings.sample)
-        for source in ("unmarked", *settings.engines):
-            if source == "unmarked":
-                frames = unmarked
-            else:
-                marked_jobs = [replace(j, engine=source, content_id=ids[source]) for j in jobs]
-                frames = [f.result() for f in _submit_all(pool, make_frame, marked_jobs)]
-                prep.quality[source]["psnr"] += [psnr(unmarked[i], frames[i]) for i in checked]
-                prep.quality[source]["ssim"] += [ssim(unmarked[i], frames[i]) for i in checked]
-                if kind == settings.kinds[0]:
-                    _report.save_crop(
-                        out_dir,
-                        source,
-                        unmarked[0],
-                        frames[0],
-                        _media.face_border_box(settings.height, settings.width, settings.seed),
-                    )
-            _progress(f"{kind}: {source} frames ready; encoding")
-            delivered = _media.encode_clip(frames, _media.Codec.h264(18), threads=2)
-            path = workdir / f"{kind}-{source}.mp4"
-            path.write_bytes(delivered)
-            prep.delivered[(kind, source)] = str(path)
-            prep.sizes.setdefault(kind, {})[source] = {
-                f"crf{crf}": len(_media.encode_clip(frames, _media.Codec.h264(crf), threads=2))
-                for crf in (23, 28)
-            }
-    return prep
+        out[(kind, "unmarked")] = _submit_all(pool, make_frame, jobs)
+        for name in settings.engines:
+            marked = [replace(j, engine=name, content_id=ids[name]) for j in jobs]
+            out[(kind, name)] = _submit_all(pool, make_frame, marked)
+    return out
 
 
-def _clip_jobs(
-    settings: Settings, ids: dict[str, ContentId], delivered: dict[tuple[str, str], str]
-) -> list[ClipJob]:
-    jobs = []
-    for (kind, source), path in delivered.items():
-        del kind
+def _readers(settings: Settings, ids: dict[str, ContentId], source: str) -> tuple[Reader, ...]:
+    """Who reads a delivered clip: its own engine, or every engine when it is unmarked."""
+    if source == "unmarked":
+        return tuple(Reader(name, None) for name in settings.engines)
+    return (Reader(source, ids[source]),)
+
+
+def _prepare_clips(
+    settings: Settings, pool: Executor, ids: dict[str, ContentId], workdir: Path, out_dir: Path
+) -> _ClipPrep:
+    """Make, mark, measure and deliver every clip, queueing its attacks once delivered."""
+    prep = _ClipPrep(
+        quality={n: {"psnr": [], "ssim": []} for n in settings.engines}, sizes={}, reads=[]
+    )
+    checked = sample_indices(settings.frames, settings.sample)
+    box = _media.face_border_box(settings.height, settings.width, settings.seed)
+    unmarked: list[RGB] = []
+    for (kind, source), futures in _frame_futures(settings, pool, ids).items():
+        frames = [f.result() for f in futures]
         if source == "unmarked":
-            readers = tuple(Reader(name, None) for name in settings.engines)
+            unmarked = frames
         else:
-            readers = (Reader(source, ids[source]),)
-        jobs += [
-            ClipJob(path=path, attack=a, readers=readers, sample=settings.sample)
-            for a in settings.clip_attacks
+            prep.quality[source]["psnr"] += [psnr(unmarked[i], frames[i]) for i in checked]
+            prep.quality[source]["ssim"] += [ssim(unmarked[i], frames[i]) for i in checked]
+            if kind == settings.kinds[0]:
+                _report.save_crop(out_dir, source, unmarked[0], frames[0], box)
+        _progress(f"{kind}: {source} frames ready; delivering")
+        path = workdir / f"{kind}-{source}.mp4"
+        path.write_bytes(_media.encode_clip(frames, _media.Codec.h264(18), threads=2))
+        jobs = [
+            ClipJob(str(path), attack, _readers(settings, ids, source), settings.sample)
+            for attack in settings.clip_attacks
         ]
-    return jobs
+        prep.reads += _submit_all(pool, run_clip_job, jobs)
+        prep.sizes.setdefault(kind, {})[source] = {
+            f"crf{crf}": len(_media.encode_clip(frames, _media.Codec.h264(crf), threads=2))
+            for crf in (23, 28)
+        }
+    return prep
 
 
 def _make_pool(workers: int) -> Executor:
@@ -250,7 +254,7 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, _make_pool(settings.workers) as pool:
         still_futures = _submit_all(pool, run_still_job, _still_jobs(settings, ids))
         prep = _prepare_clips(settings, pool, ids, Path(tmp), out_dir)
-        clip_futures = _submit_all(pool, run_clip_job, _clip_jobs(settings, ids, prep.delivered))
+        clip_futures = prep.reads
         stills = [r for f in still_futures for r in f.result()]
         _progress("stills read")
         clips = []
