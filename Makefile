@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup demo test lint typecheck pytest bench robustness clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,11 @@ pytest: setup
 
 bench: setup
 	$(BIN)/python benchmarks/stamp_still.py
+
+# Watermark engines side by side: attacks, quality, speed, bitrate (benchmarks/README.md).
+# About 10 minutes on 2 cores; ROBUSTNESS_ARGS=--quick for a 30 s smoke test.
+robustness: setup
+	$(BIN)/python -m benchmarks.robustness $(ROBUSTNESS_ARGS)
 
 clean:
 	rm -rf $(VENV) demo .mypy_cache .ruff_cache .pytest_cache

@@ -35,21 +35,22 @@ def _median_ms(action: Callable[[], object], repeats: int) -> float:
     return statistics.median(samples)
 
 
-def _bench_size(
-    stamper: Stamper, license: License, width: int, height: int, frames: int
-) -> None:
+def _bench_size(stamper: Stamper, license: License, width: int, height: int, frames: int) -> None:
     rgb = avatar_frame(height, width, seed=1)
     image = LoadedImage(rgb=rgb, alpha=None, format=ImageFormat.PNG)
     embed = _median_ms(lambda: stamper.engine.embed(rgb, ContentId.mint(1)), frames)
     for fmt in (ImageFormat.PNG, ImageFormat.JPEG):
         base = _median_ms(functools.partial(encode_image, rgb, fmt), frames)
         stamp = _median_ms(
-            functools.partial(stamper.stamp_image, image, license=license,
-                              purpose="education", output_format=fmt),
+            functools.partial(
+                stamper.stamp_image, image, license=license, purpose="education", output_format=fmt
+            ),
             frames,
         )
-        print(f"{width}x{height:<5} {fmt.name:>6} {base:12.1f} {stamp:9.1f} {embed:9.1f} "
-              f"{stamp / base:6.2f}")
+        print(
+            f"{width}x{height:<5} {fmt.name:>6} {base:12.1f} {stamp:9.1f} {embed:9.1f} "
+            f"{stamp / base:6.2f}"
+        )
 
 
 def main() -> None:
@@ -60,16 +61,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Workspace.create(Path(tmp) / "ws", vendor="Bench Studio")
         license = grant_license(
-            owner_key=workspace.owner_key(), owner_name="Bench", face_id="face-bench",
-            licensee="Bench Studio", allow=["education"], deny=[], territories=["US"],
+            owner_key=workspace.owner_key(),
+            owner_name="Bench",
+            face_id="face-bench",
+            licensee="Bench Studio",
+            allow=["education"],
+            deny=[],
+            territories=["US"],
             not_after=date.today() + timedelta(days=30),
             intended_uses="Benchmark lecture frames rendered for a physics course",
         )
         stamper = Stamper.from_workspace(workspace)
         stamper.engine.embed(avatar_frame(256, 256), ContentId.mint(1))  # load the engine
         print(f"engine {stamper.engine.name}, median of {args.frames} frames")
-        print(f"{'size':>10} {'format':>6} {'baseline ms':>12} {'stamp ms':>9} "
-              f"{'embed ms':>9} {'ratio':>6}")
+        print(
+            f"{'size':>10} {'format':>6} {'baseline ms':>12} {'stamp ms':>9} "
+            f"{'embed ms':>9} {'ratio':>6}"
+        )
         for size in args.sizes.split(","):
             width, height = (int(v) for v in size.split("x"))
             _bench_size(stamper, license, width, height, args.frames)

@@ -1,0 +1,1 @@
+"""Benchmarks for the SDK; run them as modules (``python -m benchmarks.robustness``)."""
