@@ -196,7 +196,7 @@ class LumaIssEngine:
         height, width = luma.shape
         pattern = pattern_for(portrait=height > width)
         alignment = _align(luma, pattern)
-        cells = sample_cells(alignment.fine, pattern.shape, alignment.offset)
+        cells = _limit_outliers(sample_cells(alignment.fine, pattern.shape, alignment.offset))
         valid = alignment.valid
         sums = pattern.bit_sums(cells, valid)
         counts = np.bincount(pattern.bit_of[valid], minlength=PAYLOAD_BITS)
@@ -274,6 +274,14 @@ class LumaMarker:
         payload = amplitude.astype(np.float32)[pattern.bit_of] * pattern.chips
         grid: Float32Array = mask * (payload + _SYNC_STRENGTH * pattern.sync)
         return grid
+
+
+def _limit_outliers(cells: Float32Array) -> Float32Array:
+    """Clip cells to 3 robust deviations: edges the embedder never saw (a caption bar, a
+    logo) would otherwise outweigh the mark in the bits they touch."""
+    scale = 1.4826 * float(np.median(np.abs(cells))) + 1e-6
+    limited: Float32Array = np.clip(cells, -3 * scale, 3 * scale)
+    return limited
 
 
 def _texture_mask(host: Float32Array) -> Float32Array:
