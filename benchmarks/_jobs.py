@@ -30,12 +30,13 @@ from ._metrics import bit_accuracy
 
 __all__ = [
     "ClipJob",
-    "FrameJob",
+    "FramesJob",
     "ReadResult",
     "Reader",
     "StillJob",
+    "frame_batches",
     "init_worker",
-    "make_frame",
+    "make_frames",
     "run_clip_job",
     "run_still_job",
     "sample_indices",
@@ -50,11 +51,11 @@ def init_worker() -> None:
 
 
 @dataclass(frozen=True)
-class FrameJob:
-    """Frame ``index`` of clip ``kind``, marked by ``engine`` with ``content_id`` if set."""
+class FramesJob:
+    """Frames ``indices`` of clip ``kind``, marked by ``engine`` with ``content_id`` if set."""
 
     kind: _media.ClipKind
-    index: int
+    indices: tuple[int, ...]
     height: int
     width: int
     seed: int
@@ -62,12 +63,31 @@ class FrameJob:
     content_id: ContentId | None = None
 
 
-def make_frame(job: FrameJob) -> RGB:
-    """Generate (and optionally mark) one clip frame."""
-    rgb = _media.clip_frame(job.kind, job.index, job.height, job.width, seed=job.seed)
+def frame_batches(engine: str | None, frames: int) -> list[tuple[int, ...]]:
+    """How to split a clip's frames into jobs.
+
+    An engine with a clip marker (``luma-iss``: it follows the camera from frame to frame)
+    marks its clip in order in one job, as a vendor's renderer would; stateless engines get
+    one job per frame so slow ones (imwatermark) spread over every worker.
+    """
+    if engine is not None and hasattr(get_engine(engine), "clip_marker"):
+        return [tuple(range(frames))]
+    return [(i,) for i in range(frames)]
+
+
+def make_frames(job: FramesJob) -> list[RGB]:
+    """Generate (and optionally mark, in order) some frames of a clip."""
+    frames = [
+        _media.clip_frame(job.kind, i, job.height, job.width, seed=job.seed) for i in job.indices
+    ]
     if job.engine is None or job.content_id is None:
-        return rgb
-    return get_engine(job.engine).embed(rgb, job.content_id)
+        return frames
+    engine = get_engine(job.engine)
+    clip_marker = getattr(engine, "clip_marker", None)
+    if clip_marker is not None:
+        marker = clip_marker(job.content_id)
+        return [marker.mark_rgb(rgb) for rgb in frames]
+    return [engine.embed(rgb, job.content_id) for rgb in frames]
 
 
 @dataclass(frozen=True)

@@ -37,12 +37,13 @@ from . import _media, _report
 from ._attacks import CLIP_ATTACKS, STILL_ATTACKS
 from ._jobs import (
     ClipJob,
-    FrameJob,
+    FramesJob,
     Reader,
     ReadResult,
     StillJob,
+    frame_batches,
     init_worker,
-    make_frame,
+    make_frames,
     run_clip_job,
     run_still_job,
     sample_indices,
@@ -174,18 +175,24 @@ class _ClipPrep:
 
 def _frame_futures(
     settings: Settings, pool: Executor, ids: dict[str, ContentId]
-) -> dict[tuple[str, str], list[Future[RGB]]]:
+) -> dict[tuple[str, str], list[Future[list[RGB]]]]:
     """Queue every frame of every clip kind and source at once, so workers never idle."""
-    out: dict[tuple[str, str], list[Future[RGB]]] = {}
+    out: dict[tuple[str, str], list[Future[list[RGB]]]] = {}
     for kind in settings.kinds:
-        base = FrameJob(
-            kind=kind, index=0, height=settings.height, width=settings.width, seed=settings.seed
+        base = FramesJob(
+            kind=kind,
+            indices=(),
+            height=settings.height,
+            width=settings.width,
+            seed=settings.seed,
         )
-        jobs = [replace(base, index=i) for i in range(settings.frames)]
-        out[(kind, "unmarked")] = _submit_all(pool, make_frame, jobs)
-        for name in settings.engines:
-            marked = [replace(j, engine=name, content_id=ids[name]) for j in jobs]
-            out[(kind, name)] = _submit_all(pool, make_frame, marked)
+        for source in ["unmarked", *settings.engines]:
+            engine = None if source == "unmarked" else source
+            jobs = [
+                replace(base, indices=batch, engine=engine, content_id=ids.get(source))
+                for batch in frame_batches(engine, settings.frames)
+            ]
+            out[(kind, source)] = _submit_all(pool, make_frames, jobs)
     return out
 
 
@@ -207,7 +214,7 @@ def _prepare_clips(
     box = _media.face_border_box(settings.height, settings.width, settings.seed)
     unmarked: list[RGB] = []
     for (kind, source), futures in _frame_futures(settings, pool, ids).items():
-        frames = [f.result() for f in futures]
+        frames = [rgb for f in futures for rgb in f.result()]
         if source == "unmarked":
             unmarked = frames
         else:

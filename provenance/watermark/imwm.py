@@ -23,7 +23,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import ImageTooSmallError, InputError, WatermarkError
+from ..errors import WatermarkError
+from ._arrays import check_rgb
 from ._imwatermark import import_imwatermark as _import_imwatermark
 from .aggregate import decode_soft
 from .base import Detection, SoftBits
@@ -129,17 +130,7 @@ class _ImwmEngine:
         return SoftBits(values=votes.astype(np.float64))
 
     def _check(self, rgb: NDArray[np.uint8]) -> None:
-        if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
-            shape = getattr(rgb, "shape", None)
-            raise InputError(f"{self.name}: expected an (H, W, 3) RGB array, got shape {shape}")
-        if rgb.dtype != np.uint8:
-            raise InputError(f"{self.name}: expected uint8 pixels, got {rgb.dtype}")
-        height, width = rgb.shape[:2]
-        if height < self.min_height or width < self.min_width:
-            raise ImageTooSmallError(
-                f"{self.name}: image is {width}x{height}, "
-                f"needs at least {self.min_width}x{self.min_height}"
-            )
+        check_rgb(rgb, self.name, self.min_height, self.min_width)
 
     def _undo_chroma_damage(
         self, original: NDArray[np.uint8], marked: NDArray[np.uint8]

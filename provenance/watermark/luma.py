@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import ImageTooSmallError, InputError
+from ._arrays import check_plane, check_rgb
 from ._luma_pattern import (
     FINE_SCALE,
     Pattern,
@@ -72,31 +72,6 @@ _CROP_SCALES = (1.0, 0.95, 0.9)
 # A sync peak below this z-score is treated as "not found" and the frame is read at zero
 # offset; the maximum over all hypotheses on unmarked frames stays near 5.
 _SYNC_FOUND_Z = 6.0
-
-
-def _check_plane(luma: object, name: str, min_height: int, min_width: int) -> Plane:
-    if not isinstance(luma, np.ndarray) or luma.ndim != 2:
-        raise InputError(
-            f"{name}: expected an (H, W) luma plane, got shape {getattr(luma, 'shape', None)}"
-        )
-    if luma.dtype != np.uint8:
-        raise InputError(f"{name}: expected uint8 luma, got {luma.dtype}")
-    height, width = luma.shape
-    if height < min_height or width < min_width:
-        raise ImageTooSmallError(
-            f"{name}: image is {width}x{height}, needs at least {min_width}x{min_height}"
-        )
-    return luma
-
-
-def _check_rgb(rgb: object, name: str) -> NDArray[np.uint8]:
-    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise InputError(
-            f"{name}: expected an (H, W, 3) RGB array, got shape {getattr(rgb, 'shape', None)}"
-        )
-    if rgb.dtype != np.uint8:
-        raise InputError(f"{name}: expected uint8 pixels, got {rgb.dtype}")
-    return rgb
 
 
 def _luma_of(rgb: NDArray[np.uint8]) -> Plane:
@@ -151,11 +126,7 @@ class LumaIssEngine:
             ImageTooSmallError: the image is below 144x144.
             InputError: ``rgb`` is not an ``(H, W, 3)`` ``uint8`` array.
         """
-        _check_rgb(rgb, self.name)
-        luma = _check_plane(_luma_of(rgb), self.name, self.min_height, self.min_width)
-        residual = LumaMarker(content_id, follow_motion=False).residual(luma)
-        marked = cv2.add(rgb, cv2.merge([residual] * 3), dtype=cv2.CV_8U)
-        return np.asarray(marked, dtype=np.uint8)
+        return LumaMarker(content_id, follow_motion=False).mark_rgb(rgb)
 
     def embed_luma(self, luma: Plane, content_id: ContentId) -> Plane:
         """Return a marked copy of one luma plane (for example a YUV frame's Y).
@@ -165,6 +136,10 @@ class LumaIssEngine:
             InputError: ``luma`` is not an ``(H, W)`` ``uint8`` array.
         """
         return LumaMarker(content_id, follow_motion=False).mark(luma)
+
+    def clip_marker(self, content_id: ContentId) -> LumaMarker:
+        """A marker for the frames of one clip, in order, that follows the camera."""
+        return LumaMarker(content_id)
 
     def detect(self, rgb: NDArray[np.uint8]) -> Detection:
         """Look for a payload in ``rgb``.
@@ -182,7 +157,7 @@ class LumaIssEngine:
             ImageTooSmallError: the image is below 144x144.
             InputError: ``rgb`` is not an ``(H, W, 3)`` ``uint8`` array.
         """
-        _check_rgb(rgb, self.name)
+        check_rgb(rgb, self.name)
         return self.read_soft_luma(_luma_of(rgb))
 
     def read_soft_luma(self, luma: Plane) -> SoftBits:
@@ -192,7 +167,7 @@ class LumaIssEngine:
             ImageTooSmallError: the plane is below 144x144.
             InputError: ``luma`` is not an ``(H, W)`` ``uint8`` array.
         """
-        _check_plane(luma, self.name, self.min_height, self.min_width)
+        check_plane(luma, self.name, self.min_height, self.min_width)
         height, width = luma.shape
         pattern = pattern_for(portrait=height > width)
         alignment = _align(luma, pattern)
@@ -239,9 +214,21 @@ class LumaMarker:
         residual = self.residual(luma)
         return np.asarray(cv2.add(luma, residual, dtype=cv2.CV_8U), dtype=np.uint8)
 
+    def mark_rgb(self, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """Return a marked copy of the next RGB frame: the luma residual added to R, G and B.
+
+        Raises:
+            ImageTooSmallError: the image is below 144x144.
+            InputError: ``rgb`` is not an ``(H, W, 3)`` ``uint8`` array.
+        """
+        check_rgb(rgb, LumaIssEngine.name)
+        residual = self.residual(_luma_of(rgb))
+        marked = cv2.add(rgb, cv2.merge([residual] * 3), dtype=cv2.CV_8U)
+        return np.asarray(marked, dtype=np.uint8)
+
     def residual(self, luma: Plane) -> Float32Array:
         """The float residual for the next frame's luma plane (added, then rounded)."""
-        _check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
+        check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
         height, width = luma.shape
         pattern = pattern_for(portrait=height > width)
         rows, cols = pattern.shape

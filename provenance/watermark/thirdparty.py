@@ -27,7 +27,8 @@ from types import ModuleType
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputError, WatermarkError
+from ..errors import WatermarkError
+from ._arrays import check_rgb
 from ._imwatermark import import_imwatermark
 
 __all__ = [
@@ -129,21 +130,13 @@ def detect_third_party(rgb: NDArray[np.uint8]) -> tuple[ThirdPartyMark, ...]:
         InputError: ``rgb`` is not an ``(H, W, 3)`` ``uint8`` array.
         WatermarkError: imwatermark is not usable or failed.
     """
-    _check(rgb)
+    check_rgb(rgb, _NAME)
     if min(rgb.shape[:2]) < _MIN_SIDE:
         return ()
     imwatermark = import_imwatermark(_NAME)
     readings = {name: _block_bits(imwatermark, view) for name, view in _views(rgb)}
     marks = [mark for scheme in SCHEMES if (mark := _match(scheme, readings)) is not None]
     return tuple(sorted(marks, key=lambda mark: mark.false_alarm_probability))
-
-
-def _check(rgb: NDArray[np.uint8]) -> None:
-    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
-        shape = getattr(rgb, "shape", None)
-        raise InputError(f"{_NAME}: expected an (H, W, 3) RGB array, got shape {shape}")
-    if rgb.dtype != np.uint8:
-        raise InputError(f"{_NAME}: expected uint8 pixels, got {rgb.dtype}")
 
 
 def _views(rgb: NDArray[np.uint8]) -> list[tuple[str, NDArray[np.generic]]]:

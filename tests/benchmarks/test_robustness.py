@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from benchmarks import _attacks, _jobs, _media, _metrics
 from benchmarks.robustness import main
-from provenance.watermark import SoftBits
+from provenance.watermark import ContentId, SoftBits, get_engine
 
 ENGINE = "imwm-dwtdctsvd"
 
@@ -101,3 +102,18 @@ def test_fps_change_resamples_by_timestamps(tmp_path: Path) -> None:
     clip = _media.encode_clip(frames, _media.Codec.h264(23))
     resampled = list(_media.decode_clip(_jobs.attack_clip(clip, "fps25+crf23")))
     assert len(resampled) == 10
+
+
+def test_clip_marking_engines_mark_the_whole_clip_in_order() -> None:
+    assert _jobs.frame_batches("luma-iss", 4) == [(0, 1, 2, 3)]
+    assert _jobs.frame_batches("imwm-dwtdct", 3) == [(0,), (1,), (2,)]
+    assert _jobs.frame_batches(None, 2) == [(0,), (1,)]
+    job = _jobs.FramesJob("pan", (0, 1, 2, 3, 4, 5), 360, 640, seed=1)
+    unmarked = _jobs.make_frames(job)
+    cid = ContentId.mint(issuer=3)
+    followed = _jobs.make_frames(replace(job, engine="luma-iss", content_id=cid))
+    static = [get_engine("luma-iss").embed(rgb, cid) for rgb in unmarked]
+    assert len(followed) == 6
+    # The first frame is the reference; later frames of a pan carry a moved pattern.
+    assert np.array_equal(followed[0], static[0])
+    assert not np.array_equal(followed[-1], static[-1])

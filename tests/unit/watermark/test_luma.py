@@ -216,3 +216,15 @@ def test_bad_input() -> None:
         ENGINE.detect(np.zeros((300, 300), np.uint8))
     with pytest.raises(InputError, match="uint8"):
         ENGINE.read_soft_luma(np.zeros((300, 300), np.float32))
+
+
+def test_clip_marker_marks_rgb_like_the_luma_path() -> None:
+    frame = _textured(360, 640, seed=6)
+    marker = ENGINE.clip_marker(CID)
+    marked = marker.mark_rgb(frame)
+    assert np.array_equal(marked, ENGINE.embed(frame, CID))
+    # R, G and B move together, so chroma is untouched (up to rounding at saturation).
+    delta = marked.astype(np.int16) - frame.astype(np.int16)
+    inside = (frame > 8).all(axis=2) & (frame < 247).all(axis=2)
+    assert np.array_equal(delta[..., 0][inside], delta[..., 1][inside])
+    assert ENGINE.detect(marked).content_id == CID
