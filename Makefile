@@ -6,9 +6,13 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck pytest bench robustness clean
+.PHONY: setup system-deps demo test lint typecheck pytest bench robustness clean
 
-setup: $(STAMP)
+setup: $(STAMP) system-deps
+
+# ffmpeg/ffprobe command lines (Debian packages), used by the video tests as a platform would.
+system-deps:
+	bash scripts/system-deps.sh
 
 # torch is installed first and pinned: imwatermark imports it, and an unpinned torch pulls
 # several GB of CUDA wheels, while 2.13.0 is the local CPU build on these machines.

@@ -4,6 +4,20 @@ Only this package touches pixel codecs (Pillow, PyAV), so the rest of the SDK wo
 RGB ``uint8`` arrays and bytes.
 """
 
-from .image import ImageFormat, LoadedImage, encode_image, format_for_path, load_image
+from .image import (
+    ImageFormat,
+    LoadedImage,
+    encode_image,
+    format_for_path,
+    load_image,
+    thumbnail_jpeg,
+)
 
-__all__ = ["ImageFormat", "LoadedImage", "encode_image", "format_for_path", "load_image"]
+__all__ = [
+    "ImageFormat",
+    "LoadedImage",
+    "encode_image",
+    "format_for_path",
+    "load_image",
+    "thumbnail_jpeg",
+]

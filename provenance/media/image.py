@@ -19,7 +19,14 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError, UnsupportedMediaError
 
-__all__ = ["ImageFormat", "LoadedImage", "encode_image", "format_for_path", "load_image"]
+__all__ = [
+    "ImageFormat",
+    "LoadedImage",
+    "encode_image",
+    "format_for_path",
+    "load_image",
+    "thumbnail_jpeg",
+]
 
 # Decompression bombs: refuse anything above ~100 megapixels instead of Pillow's warning.
 _MAX_PIXELS = 100_000_000
@@ -152,4 +159,13 @@ def encode_image(
         image.save(out, "WEBP", lossless=True)
     else:
         image.save(out, "PNG")
+    return out.getvalue()
+
+
+def thumbnail_jpeg(rgb: NDArray[np.uint8], *, long_edge: int = 480, quality: int = 85) -> bytes:
+    """A JPEG no larger than ``long_edge`` on its long side, for manifest thumbnails."""
+    image = Image.fromarray(rgb, "RGB")
+    image.thumbnail((long_edge, long_edge), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
     return out.getvalue()

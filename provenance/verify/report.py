@@ -27,6 +27,7 @@ __all__ = [
     "Verdict",
     "VerificationFailedError",
     "VerificationReport",
+    "VideoSection",
     "WatermarkSection",
 ]
 
@@ -112,6 +113,29 @@ class ContentSection(_Model):
     changed_cells: int | None = None
 
 
+class VideoSection(_Model):
+    """How a clip was examined: what the container says, what was signed, what was decoded."""
+
+    duration_s: float | None = Field(None, description="the suspect clip's video duration")
+    fps: str | None = Field(None, description="frame rate as a fraction, e.g. '30/1'")
+    width: int | None = None
+    height: int | None = None
+    frame_count: int | None = Field(None, description="frames the container declares, if any")
+    audio: str | None = Field(None, description="audio codec, or null when there is none")
+    frames_checked: int = Field(0, description="frames whose watermark evidence was read")
+    times_checked: list[float] = Field(
+        default_factory=list, description="presentation times (s) of the frames checked"
+    )
+    stopped_early: bool = Field(
+        False, description="sampling stopped once the payload decoded, before the budget"
+    )
+    signed_duration_s: float | None = None
+    signed_frames: int | None = None
+    signed_fps: str | None = None
+    fingerprints_checked: int = 0
+    fingerprint_mismatch_times: list[float] = Field(default_factory=list)
+
+
 class LikenessSection(_Model):
     face_id: str | None = None
     license_id: str | None = None
@@ -142,6 +166,7 @@ class VerificationReport(_Model):
     third_party_marks: list[ThirdPartyMarkSection] = Field(default_factory=list)
     content: ContentSection = Field(default_factory=ContentSection)
     likeness: LikenessSection = Field(default_factory=LikenessSection)
+    video: VideoSection | None = Field(None, description="present for video files only")
     checks: list[Check] = Field(default_factory=list)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

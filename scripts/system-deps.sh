@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# System programs the project uses that PyPI cannot provide: the ffmpeg and ffprobe command
+# lines (tests re-encode stamped clips the way a platform would, and extract frames, with the
+# real ffmpeg rather than our own PyAV code). Installed from Debian's packages when missing.
+set -euo pipefail
+missing=()
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing system packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >/dev/null || true
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
