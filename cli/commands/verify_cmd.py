@@ -82,6 +82,12 @@ def _render(report: VerificationReport) -> None:
                                   f"{mark.confidence:.6f}){agree[mark.matches_manifest]}"))
     else:
         rows.append(("watermark", "none found"))
+    if report.video is not None:
+        video = report.video
+        rows.append(("video", f"{video.width}x{video.height}, {video.fps} fps, "
+                              f"{video.duration_s or 0:.2f} s; watermark read in "
+                              f"{video.frames_checked} frames"
+                              + (" (stopped once certain)" if video.stopped_early else "")))
     rows.extend(("third-party mark", f"{other.label} ({other.matches}/{other.bits} bits)")
                 for other in report.third_party_marks)
     if like.face_id:

@@ -18,8 +18,9 @@ from .. import _c2pa
 from .._internal.files import read_input
 from ..errors import ManifestError, WatermarkError
 from ..fingerprint import fingerprint
-from ..manifest import StampClaims
+from ..manifest import ClipFacts, StampClaims
 from ..media import LoadedImage, load_image
+from ..media.image import sniff_format
 from ..repository import ManifestRepository
 from ..trust import TrustAnchors
 from ..watermark import Detection, detect_any, engine_for_alg
@@ -45,6 +46,7 @@ from .report import (
     VerificationReport,
     WatermarkSection,
 )
+from .video import verify_video
 
 __all__ = ["HARD_BINDING_CODES", "Verifier"]
 
@@ -70,9 +72,20 @@ class Verifier:
     def verify_file(self, path: Path) -> VerificationReport:
         """Verify the file at ``path``; it is only read, never modified.
 
+        Stills (PNG, JPEG, WebP, told by their leading bytes) are verified here; anything
+        else is treated as video (``verify.video``).
+
         Raises:
-            InputError: missing, a directory, empty, truncated or not a supported image.
+            InputError: missing, a directory, empty, truncated, or neither a supported
+                image nor a decodable video.
         """
+        if not _looks_like_still(path):
+            return verify_video(
+                path,
+                trust=self.trust,
+                repository=self.repository,
+                allow_untrusted=self.allow_untrusted,
+            )
         return self.verify_bytes(read_input(path), source=str(path))
 
     def verify_bytes(self, data: bytes, *, source: str) -> VerificationReport:
@@ -163,6 +176,10 @@ class Verifier:
             f"manifest recovered from the repository by watermark {detection.content_id}",
         )
         try:
+            if record.mime != image.format.mime:
+                # A frame taken out of a signed clip: the clip's manifest is validated on
+                # its own, since its hard binding covers the MP4, not this still.
+                return _c2pa.read_store(record.manifest_store, trust=self.trust)
             return _c2pa.read(
                 mime=image.format.mime,
                 asset=data,
@@ -209,6 +226,8 @@ def _check_content(
         if recovered:
             checks.skip("content.fingerprint", "no fingerprint to compare")
         return ContentSection()
+    if claims.clip is not None:
+        return _check_frame_of_clip(image, claims.clip, checks)
     if claims.fingerprint is None:
         checks.record(
             "content.fingerprint",
@@ -231,6 +250,48 @@ def _check_content(
         max_cell_difference=comparison.max_cell_difference,
         changed_cells=comparison.changed_cells,
     )
+
+
+def _check_frame_of_clip(image: LoadedImage, clip: ClipFacts, checks: Checks) -> ContentSection:
+    """A still from a signed clip: compare it with the clip's fingerprinted moments.
+
+    A frame between two fingerprinted moments need not match either, so no match is a
+    skipped check (the still's moment cannot be told), not a failure; a match is a pass.
+    """
+    timeline = clip.timeline
+    if timeline is None or not timeline.entries:
+        checks.skip("content.fingerprint", "the signed clip carries no fingerprints")
+        return ContentSection()
+    found = fingerprint(image.rgb, grid=timeline.grid)
+    best = min(
+        (signed.compare(found) for _, signed in timeline.entries),
+        key=lambda c: (c.changed_cells, c.max_cell_difference),
+    )
+    if best.matches:
+        checks.record(
+            "content.fingerprint", True, "frame matches a fingerprinted moment of the signed clip"
+        )
+    else:
+        checks.skip(
+            "content.fingerprint",
+            "frame of a signed clip, between its fingerprinted moments: its pixels are not "
+            "checked (verify the clip itself for that)",
+        )
+    return ContentSection(
+        fingerprint_checked=True,
+        fingerprint_match=best.matches,
+        max_cell_difference=best.max_cell_difference,
+        changed_cells=best.changed_cells,
+    )
+
+
+def _looks_like_still(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return True  # let read_input raise its one-line error
+    return not head or sniff_format(head) is not None
 
 
 def _report(

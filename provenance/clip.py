@@ -1,0 +1,571 @@
+"""Stamping clips: every frame watermarked as it streams past, then the MP4 signed.
+
+Frames flow decoder -> watermark -> encoder one at a time (``media.video``), so memory does
+not grow with the clip. The encoded MP4 goes to a temporary file beside the output, is
+signed from there into a second temporary file, and only that is renamed into place: a
+failure anywhere leaves no output and releases the reserved content ID. The order of checks
+is the still's (``spec/stamping.md``): consent first, before any ID is minted.
+
+Three entry points share one :class:`_ClipSession`:
+
+- :func:`stamp_video`: a video file in (MP4, MOV, MKV, WebM), a signed MP4 out;
+- :func:`stamp_frame_directory`: numbered stills plus a frame rate;
+- :class:`StampedVideoWriter`: a renderer pushes frames as it makes them.
+
+    >>> with StampedVideoWriter(stamper, Path("out.mp4"), license=lic, purpose="education",
+    ...                         width=1280, height=720, fps=Fraction(30)) as writer:  # doctest: +SKIP
+    ...     for rgb in render():
+    ...         writer.write_rgb(rgb)
+    >>> writer.result.content_id  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _c2pa
+from ._internal.files import read_input
+from .consent import License
+from .errors import ImageTooSmallError, InputError, OutputExistsError, WatermarkError
+from .fingerprint import TimelineBuilder
+from .manifest import ClipFacts, DeclaredUse, StampClaims, build_definition
+from .media import (
+    Encoding,
+    Progress,
+    VideoWriter,
+    YuvFrame,
+    frames_from_directory,
+    load_image,
+    probe_video,
+    thumbnail_jpeg,
+    transcode,
+)
+from .repository import ManifestRecord
+from .stamp import Stamper
+from .watermark import ContentId
+from .watermark.luma import LumaMarker
+
+__all__ = [
+    "StampedClip",
+    "StampedVideoWriter",
+    "stamp_frame_directory",
+    "stamp_video",
+]
+
+_logger = logging.getLogger(__name__)
+
+MP4 = "video/mp4"
+POSTER_ID = "poster.jpg"
+# The poster thumbnail's long edge: enough to recognise the face in a report.
+_POSTER_EDGE = 480
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class StampedClip:
+    """What one clip stamp produced (the file is already in place)."""
+
+    path: Path
+    content_id: ContentId
+    face_id: str
+    license_id: str
+    engine: str
+    purpose: str
+    territory: str
+    frames: int
+    duration_s: float
+    width: int
+    height: int
+    fps: Fraction
+    audio: str | None
+    sha256: str
+
+
+class _ClipSession:
+    """One clip being stamped: consent checked, ID reserved, frames marked, then signed."""
+
+    def __init__(
+        self,
+        stamper: Stamper,
+        destination: Path,
+        *,
+        license: License,
+        purpose: str,
+        territory: str | None,
+        force: bool,
+    ) -> None:
+        _check_destination(destination, force)
+        marker_factory = getattr(stamper.engine, "clip_marker", None)
+        if marker_factory is None:
+            raise WatermarkError(
+                f"{stamper.engine.name}: cannot mark video (it has no luma-plane path); "
+                "use the luma-iss engine for clips"
+            )
+        self.stamper = stamper
+        self.destination = destination
+        self.force = force
+        self.license = license
+        self.use: DeclaredUse = stamper.check_use(license, purpose, territory)
+        self.content_id = stamper.repository.reserve(stamper.issuer)
+        self.marker: LumaMarker = marker_factory(self.content_id)
+        self.timeline = TimelineBuilder()
+        self.frames = 0
+        self.last_time = 0.0
+        self.first_time: float | None = None
+        self.poster: bytes | None = None
+        self._temporaries: list[Path] = []
+
+    def temporary(self, suffix: str) -> Path:
+        """A fresh temporary path beside the output, removed when the session ends."""
+        fd, name = tempfile.mkstemp(
+            prefix=f".{self.destination.name}.", suffix=suffix, dir=self.destination.parent
+        )
+        os.close(fd)
+        path = Path(name)
+        self._temporaries.append(path)
+        return path
+
+    def mark(self, frame: YuvFrame, time_s: float) -> None:
+        """Watermark one frame in place and note what the manifest needs from it.
+
+        ``time_s`` is the frame's presentation time; the fingerprint timeline counts from
+        the first frame, as a verifier of a re-encoded copy will.
+        """
+        frame.y[...] = self.marker.mark(frame.y)
+        if self.first_time is None:
+            self.first_time = time_s
+            self.poster = _poster(frame)
+        offset_ms = round((time_s - self.first_time) * 1000)
+        self.timeline.offer(offset_ms, frame.y, full_range=frame.full_range)
+        self.frames += 1
+
+    def finish(
+        self, encoded: Path, *, width: int, height: int, fps: Fraction, duration_s: float,
+        audio: str | None,
+    ) -> StampedClip:
+        """Sign the encoded MP4, store the manifest, and move the result into place."""
+        if self.frames == 0:
+            raise InputError(f"{self.destination}: no frames to stamp")
+        duration_ms = round(duration_s * 1000)
+        claims = StampClaims(
+            content_id=self.content_id,
+            watermark_alg=self.stamper.engine.alg,
+            watermark_alg_params=self.stamper.engine.alg_params,
+            grant=self.license.grant,
+            owner_signature=self.license.signature,
+            license_sha256=self.license.sha256(),
+            use=self.use,
+            stamped_at=datetime.now(UTC),
+            vendor=self.stamper.vendor,
+            timespan_ms=(0, duration_ms),
+            clip=ClipFacts(
+                frames=self.frames,
+                duration_ms=duration_ms,
+                width=width,
+                height=height,
+                fps=f"{fps.numerator}/{fps.denominator}",
+                timeline=self.timeline.build(),
+            ),
+        )
+        signed = self.temporary(".mp4")
+        resources = {POSTER_ID: self.poster} if self.poster else {}
+        with encoded.open("rb") as source, signed.open("w+b") as target:
+            store = _c2pa.sign_stream(
+                build_definition(claims, title=self.destination.name, poster=bool(resources)),
+                self.stamper.signer,
+                mime=MP4,
+                source=source,
+                destination=target,
+                resources=resources,
+                tsa_url=self.stamper.tsa_url,
+            )
+        digest = _sha256(signed)
+        self.stamper.repository.complete(
+            ManifestRecord(
+                content_id=self.content_id,
+                manifest_store=store,
+                mime=MP4,
+                face_id=self.license.face_id,
+                license_id=self.license.license_id,
+                watermark_alg=self.stamper.engine.alg,
+                asset_sha256=digest,
+                created_at=claims.stamped_at,
+            )
+        )
+        _move_into_place(signed, self.destination, self.force)
+        _logger.info("stamped clip %s as %s", self.destination, self.content_id)
+        return StampedClip(
+            path=self.destination,
+            content_id=self.content_id,
+            face_id=self.license.face_id,
+            license_id=self.license.license_id,
+            engine=self.stamper.engine.name,
+            purpose=self.use.purpose,
+            territory=self.use.territory,
+            frames=self.frames,
+            duration_s=duration_s,
+            width=width,
+            height=height,
+            fps=fps,
+            audio=audio,
+            sha256=digest,
+        )
+
+    def abort(self) -> None:
+        """Give back the content ID (a failed stamp leaves no trace in the repository)."""
+        self.stamper.repository.release(self.content_id)
+
+    def cleanup(self) -> None:
+        for path in self._temporaries:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+@contextlib.contextmanager
+def _session(
+    stamper: Stamper,
+    destination: Path,
+    *,
+    license: License,
+    purpose: str,
+    territory: str | None,
+    force: bool,
+) -> Iterator[_ClipSession]:
+    session = _ClipSession(
+        stamper, destination, license=license, purpose=purpose, territory=territory, force=force
+    )
+    try:
+        yield session
+    except BaseException:
+        session.abort()
+        raise
+    finally:
+        session.cleanup()
+
+
+def stamp_video(
+    stamper: Stamper,
+    source: Path,
+    destination: Path,
+    *,
+    license: License,
+    purpose: str,
+    territory: str | None = None,
+    encoding: Encoding | None = None,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+) -> StampedClip:
+    """Stamp the video at ``source`` into a signed MP4 at ``destination``.
+
+    Every frame is watermarked; audio is remuxed untouched; timing, rotation and colour
+    tags are kept (``spec/video.md``). ``source`` is only read.
+
+    Raises:
+        OutputExistsError: ``destination`` exists and ``force`` is false.
+        InputError: unreadable, truncated, no video stream, undecodable, or too small.
+        ConsentError, ScopeViolationError: the use is refused; nothing was minted.
+        SigningError, RepositoryError: signing or storing failed; the ID is released.
+    """
+    _check_distinct(source, destination)
+    info = probe_video(source)
+    _check_size(stamper, info.width, info.height, source)
+    default_step = 1 / float(info.fps) if info.fps else 1 / 30
+    with _session(
+        stamper, destination, license=license, purpose=purpose, territory=territory, force=force
+    ) as session:
+        encoded = session.temporary(".mp4")
+
+        def on_frame(frame: YuvFrame) -> None:
+            time_s = frame.time if frame.time is not None else session.frames * default_step
+            session.mark(frame, time_s)
+
+        result = transcode(
+            source, encoded, encoding or Encoding(), on_frame, progress=progress
+        )
+        return session.finish(
+            encoded,
+            width=result.width,
+            height=result.height,
+            fps=result.fps,
+            duration_s=result.duration_s,
+            audio=result.audio,
+        )
+
+
+def stamp_frame_directory(
+    stamper: Stamper,
+    directory: Path,
+    destination: Path,
+    *,
+    fps: Fraction,
+    license: License,
+    purpose: str,
+    territory: str | None = None,
+    encoding: Encoding | None = None,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+) -> StampedClip:
+    """Stamp a directory of numbered stills (PNG, JPEG, WebP) as a clip at ``fps``.
+
+    Raises:
+        InputError: no numbered frames, a frame unreadable, or frames of different sizes.
+        (and as :func:`stamp_video`)
+    """
+    paths = frames_from_directory(directory)
+    first = _load_frame(paths[0])
+    with StampedVideoWriter(
+        stamper,
+        destination,
+        license=license,
+        purpose=purpose,
+        territory=territory,
+        width=first.shape[1],
+        height=first.shape[0],
+        fps=fps,
+        encoding=encoding,
+        force=force,
+        progress=progress,
+        total=len(paths),
+    ) as writer:
+        writer.write_rgb(first)
+        for path in paths[1:]:
+            rgb = _load_frame(path)
+            if rgb.shape != first.shape:
+                raise InputError(
+                    f"{path}: frame is {rgb.shape[1]}x{rgb.shape[0]}, the first frame is "
+                    f"{first.shape[1]}x{first.shape[0]}"
+                )
+            writer.write_rgb(rgb)
+    return writer.result
+
+
+class StampedVideoWriter:
+    """A stamped MP4 written frame by frame, for renderers that make frames themselves.
+
+    Consent is checked and the content ID reserved when the writer opens, so an
+    out-of-scope use is refused before the first frame is rendered. Frames are marked and
+    encoded as they arrive; :meth:`close` signs the MP4 and moves it into place. Leaving the
+    ``with`` block by an exception discards everything and releases the ID.
+
+    Raises (on open):
+        OutputExistsError, ConsentError, ScopeViolationError, ImageTooSmallError.
+    """
+
+    def __init__(
+        self,
+        stamper: Stamper,
+        destination: Path,
+        *,
+        license: License,
+        purpose: str,
+        width: int,
+        height: int,
+        fps: Fraction,
+        territory: str | None = None,
+        encoding: Encoding | None = None,
+        force: bool = False,
+        progress: ProgressCallback | None = None,
+        total: int | None = None,
+    ) -> None:
+        _check_size(stamper, width, height, destination)
+        self._fps = Fraction(fps)
+        if self._fps <= 0:
+            raise InputError(f"{destination}: frame rate must be positive, not {fps}")
+        self._size = (height, width)
+        self._session = _ClipSession(
+            stamper, destination, license=license, purpose=purpose, territory=territory,
+            force=force,
+        )
+        self._progress = _Throttle(progress, total)
+        self._result: StampedClip | None = None
+        try:
+            self._encoded = self._session.temporary(".mp4")
+            self._writer = VideoWriter(
+                self._encoded, width=width, height=height, fps=self._fps,
+                encoding=encoding or Encoding(),
+            )
+        except BaseException:
+            self._discard()
+            raise
+
+    @property
+    def content_id(self) -> ContentId:
+        """The ID every frame of this clip carries."""
+        return self._session.content_id
+
+    @property
+    def result(self) -> StampedClip:
+        """The stamped clip, once :meth:`close` has returned.
+
+        Raises:
+            RuntimeError: the writer is not closed yet.
+        """
+        if self._result is None:
+            raise RuntimeError("the stamped clip exists only after close()")
+        return self._result
+
+    def write_rgb(self, rgb: NDArray[np.uint8]) -> None:
+        """Mark and encode the next frame, given as ``(H, W, 3)`` RGB ``uint8``.
+
+        Raises:
+            InputError: wrong shape, dtype or size.
+        """
+        self._write(YuvFrame.from_rgb(self._checked_rgb(rgb)))
+
+    def write_yuv(
+        self, y: NDArray[np.uint8], u: NDArray[np.uint8], v: NDArray[np.uint8]
+    ) -> None:
+        """Mark and encode the next frame, given as 4:2:0 planes (``y`` is not modified).
+
+        Raises:
+            InputError: plane shapes do not match the writer's size.
+        """
+        height, width = self._size
+        expected = [(height, width), (height // 2, width // 2), (height // 2, width // 2)]
+        if [getattr(p, "shape", None) for p in (y, u, v)] != expected:
+            raise InputError(f"{self._session.destination}: expected 4:2:0 planes {expected}")
+        self._write(YuvFrame(y=np.array(y, dtype=np.uint8), u=u, v=v))
+
+    def close(self) -> StampedClip:
+        """Flush the encoder, sign the MP4, store the manifest, move it into place."""
+        if self._result is not None:
+            return self._result
+        try:
+            self._writer.close()
+            frames = self._session.frames
+            self._result = self._session.finish(
+                self._encoded,
+                width=self._size[1],
+                height=self._size[0],
+                fps=self._fps,
+                duration_s=float(frames / self._fps),
+                audio=None,
+            )
+        except BaseException:
+            self._discard()
+            raise
+        self._session.cleanup()
+        return self._result
+
+    def abort(self) -> None:
+        """Discard the clip: no output, the ID released."""
+        if self._result is None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            self._discard()
+
+    def __enter__(self) -> StampedVideoWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _write(self, frame: YuvFrame) -> None:
+        index = self._session.frames
+        frame.pts = index
+        frame.time_base = 1 / self._fps
+        self._session.mark(frame, float(index / self._fps))
+        self._writer.write(frame)
+        self._progress(index + 1)
+
+    def _checked_rgb(self, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8:
+            raise InputError(f"{self._session.destination}: frames must be uint8 arrays")
+        if rgb.shape != (*self._size, 3):
+            raise InputError(
+                f"{self._session.destination}: frame shape {rgb.shape}, expected "
+                f"{(*self._size, 3)}"
+            )
+        return rgb
+
+    def _discard(self) -> None:
+        self._session.abort()
+        self._session.cleanup()
+
+
+class _Throttle:
+    """Turns per-frame counts into :class:`Progress` reports about twice a second."""
+
+    def __init__(self, callback: ProgressCallback | None, total: int | None) -> None:
+        self._callback = callback
+        self._total = total
+        self._start = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, frames: int) -> None:
+        if self._callback is None:
+            return
+        now = time.monotonic()
+        if now - self._last >= 0.5 or frames == self._total:
+            self._last = now
+            self._callback(Progress(frames=frames, total=self._total, elapsed_s=now - self._start))
+
+
+def _load_frame(path: Path) -> NDArray[np.uint8]:
+    return load_image(read_input(path), source=str(path)).rgb
+
+
+def _poster(frame: YuvFrame) -> bytes:
+    """A small JPEG of the first (marked) frame, for the manifest's thumbnail."""
+    return thumbnail_jpeg(frame.to_rgb(), long_edge=_POSTER_EDGE)
+
+
+def _check_destination(destination: Path, force: bool) -> None:
+    if destination.suffix.lower() not in {".mp4", ".m4v"}:
+        raise InputError(f"{destination}: stamped clips are written as MP4 (.mp4)")
+    if destination.exists() and not force:
+        raise OutputExistsError(f"{destination}: already exists (use --force to replace it)")
+    if not destination.parent.is_dir():
+        raise InputError(f"{destination.parent}: output directory does not exist")
+
+
+def _check_distinct(source: Path, destination: Path) -> None:
+    if destination.exists() and destination.resolve() == source.resolve():
+        raise InputError(f"{destination}: output would overwrite the input")
+
+
+def _check_size(stamper: Stamper, width: int, height: int, where: Path) -> None:
+    engine = stamper.engine
+    if height < engine.min_height or width < engine.min_width:
+        raise ImageTooSmallError(
+            f"{where}: frames are {width}x{height}; the {engine.name} watermark needs at "
+            f"least {engine.min_width}x{engine.min_height}"
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _move_into_place(temporary: Path, destination: Path, force: bool) -> None:
+    if not force and destination.exists():
+        raise OutputExistsError(f"{destination}: already exists (use --force to replace it)")
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, destination)

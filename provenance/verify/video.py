@@ -1,0 +1,382 @@
+"""Verify a clip: manifest, watermark sampled across the clip, content, consent scope.
+
+The procedure is normative in ``spec/video.md``. The watermark is read from frames spread
+over the whole clip, in rounds of growing density; evidence from every frame read is summed
+(``watermark.aggregate``) and decoded once per round, and sampling stops as soon as a
+payload decodes. Most rounds decode only the frame a seek lands on (a keyframe), which is
+why verifying costs a small fraction of decoding the clip.
+
+When the manifest was stripped, the payload leads to it through the repository. The
+manifest's exact-bytes binding (``c2pa.hash.bmff.v3``) cannot match a re-encoded copy, so
+the signed clip facts decide instead: the duration must agree (frames cut out of the middle
+shorten it) and frames at fingerprinted moments must match their signed fingerprints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import _c2pa
+from ..errors import ManifestError, WatermarkError
+from ..fingerprint import luma_fingerprint
+from ..manifest import ClipFacts, StampClaims
+from ..media import SampledFrame, VideoInfo, probe_video, sample_frames
+from ..repository import ManifestRepository
+from ..trust import TrustAnchors
+from ..watermark import ClipDecoder, ContentId, Detection, engine_for_alg, get_engine
+from ..watermark._registry import DEFAULT_ENGINE
+from ..watermark.luma import LumaIssEngine
+from ._checks import (
+    SYNTHETIC_TYPES,
+    Checks,
+    check_claims,
+    check_likeness,
+    check_manifest,
+    check_watermark,
+    claims_or_none,
+    manifest_section,
+    watermark_section,
+)
+from .report import (
+    ContentSection,
+    LikenessSection,
+    ManifestSection,
+    Verdict,
+    VerificationReport,
+    VideoSection,
+)
+
+__all__ = ["verify_video"]
+
+_logger = logging.getLogger(__name__)
+
+MP4 = "video/mp4"
+# Containers c2pa reads a BMFF manifest from (ISO base media: MP4, MOV, M4V).
+_BMFF_CONTAINERS = ("mov", "mp4")
+# Sampling rounds: (points spread over the clip, frames decoded after each seek). Early
+# rounds cost one keyframe decode per point; later rounds read runs of frames, for copies
+# so degraded that single frames carry too little evidence.
+_ROUNDS: tuple[tuple[int, int], ...] = ((4, 1), (8, 2), (16, 4), (32, 8))
+# Fingerprinted moments compared when the manifest was recovered through the watermark.
+_FINGERPRINT_CHECKS = 6
+# A re-encode may change the frame rate (30 -> 25 fps moves the last frame by up to one
+# frame) but not the duration; a cut of even a few frames shows.
+_DURATION_SLACK_S = 0.15
+_DURATION_SLACK_FRAMES = 2.5
+
+
+@dataclass
+class _Scan:
+    detection: Detection
+    times: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+def verify_video(
+    path: Path,
+    *,
+    trust: TrustAnchors,
+    repository: ManifestRepository | None,
+    allow_untrusted: bool,
+) -> VerificationReport:
+    """Verify the clip at ``path`` (only read, never modified).
+
+    Raises:
+        InputError: missing, empty, truncated, no video stream or undecodable.
+    """
+    info = probe_video(path)
+    checks = Checks()
+    mime = MP4 if _is_bmff(info) else None
+    reading, manifest_error = _read_embedded(path, mime, trust)
+    claims = claims_or_none(reading)
+    scan = _scan_watermark(path, info, claims)
+    detection = scan.detection
+    recovered = False
+    if reading is None and manifest_error is None and detection.content_id is not None:
+        reading = _resolve(path, mime, trust, repository, detection.content_id, checks)
+        recovered = reading is not None
+        claims = claims_or_none(reading)
+    manifest = manifest_section(reading, recovered, manifest_error)
+    video = _video_section(info, scan, claims)
+    if reading is None and manifest_error is None and not detection.detected:
+        return _report(path, info, Verdict.NO_PROVENANCE, False, manifest, scan, checks, video)
+    check_manifest(reading, manifest, manifest_error, checks, allow_untrusted=allow_untrusted)
+    claims = check_claims(reading, claims, checks)
+    check_watermark(detection, claims, checks)
+    content = ContentSection()
+    if recovered and claims is not None:
+        video, content = _check_clip_content(path, info, claims, video, checks)
+    likeness = check_likeness(claims, checks)
+    verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
+    synthetic = detection.detected or manifest.digital_source_type in SYNTHETIC_TYPES
+    return _report(
+        path,
+        info,
+        verdict,
+        synthetic,
+        manifest,
+        scan,
+        checks,
+        video,
+        content=content,
+        likeness=likeness,
+        claims=claims,
+    )
+
+
+def _is_bmff(info: VideoInfo) -> bool:
+    return any(name in info.container.split(",") for name in _BMFF_CONTAINERS)
+
+
+def _read_embedded(
+    path: Path, mime: str | None, trust: TrustAnchors
+) -> tuple[_c2pa.ManifestReading | None, ManifestError | None]:
+    if mime is None:
+        return None, None
+    try:
+        with path.open("rb") as asset:
+            return _c2pa.read(mime=mime, asset=asset, trust=trust), None
+    except ManifestError as exc:
+        return None, exc
+
+
+def _resolve(
+    path: Path,
+    mime: str | None,
+    trust: TrustAnchors,
+    repository: ManifestRepository | None,
+    content_id: ContentId,
+    checks: Checks,
+) -> _c2pa.ManifestReading | None:
+    if repository is None:
+        checks.record(
+            "manifest.resolved",
+            False,
+            f"watermark {content_id} found but no manifest repository is configured to resolve it",
+        )
+        return None
+    record = repository.get(content_id)
+    if record is None:
+        checks.record(
+            "manifest.resolved", False, f"watermark {content_id} is not in the manifest repository"
+        )
+        return None
+    checks.record(
+        "manifest.resolved",
+        True,
+        f"manifest recovered from the repository by watermark {content_id}",
+    )
+    try:
+        if mime is not None and record.mime == mime:
+            with path.open("rb") as asset:
+                return _c2pa.read(
+                    mime=mime, asset=asset, trust=trust, manifest_store=record.manifest_store
+                )
+        return _c2pa.read_store(record.manifest_store, trust=trust)
+    except ManifestError as exc:
+        checks.record("manifest.readable", False, f"stored manifest unreadable: {exc}")
+        return None
+
+
+def _engine_for(claims: StampClaims | None) -> LumaIssEngine:
+    """The luma engine the manifest names, or the default one for a stripped copy.
+
+    Only luma engines mark clips (``provenance.clip``), so an unknown or non-luma ``alg``
+    falls back to the default engine and the watermark check reports what it finds.
+    """
+    if claims is not None:
+        with contextlib.suppress(WatermarkError):
+            engine = engine_for_alg(claims.watermark_alg)
+            if isinstance(engine, LumaIssEngine):
+                return engine
+    engine = get_engine(DEFAULT_ENGINE)
+    if not isinstance(engine, LumaIssEngine):
+        raise WatermarkError(f"{DEFAULT_ENGINE}: the default engine cannot read video")
+    return engine
+
+
+def _scan_watermark(path: Path, info: VideoInfo, claims: StampClaims | None) -> _Scan:
+    """Read evidence from frames spread over the clip until a payload decodes."""
+    engine = _engine_for(claims)
+    decoder = ClipDecoder(engine)
+    scan = _Scan(detection=decoder.result())
+    seen: set[float] = set()
+    duration = info.duration_s or 0.0
+    for index, (points, per_seek) in enumerate(_ROUNDS):
+        for frame in sample_frames(path, _spread(duration, points), per_seek=per_seek):
+            if frame.time in seen:
+                continue
+            seen.add(frame.time)
+            scan.times.append(round(frame.time, 3))
+            decoder.add_evidence(engine.read_soft_luma(frame.y))
+        scan.detection = decoder.result()
+        if scan.detection.detected:
+            scan.stopped_early = index < len(_ROUNDS) - 1
+            break
+    scan.times.sort()
+    return scan
+
+
+def _spread(duration: float, points: int) -> list[float]:
+    """``points`` times at the centres of equal slices of the clip (offset per round)."""
+    if duration <= 0:
+        return [0.0]
+    return [duration * (i + 0.5) / points for i in range(points)]
+
+
+def _video_section(info: VideoInfo, scan: _Scan, claims: StampClaims | None) -> VideoSection:
+    clip = claims.clip if claims is not None else None
+    return VideoSection(
+        duration_s=info.duration_s,
+        fps=f"{info.fps.numerator}/{info.fps.denominator}",
+        width=info.width,
+        height=info.height,
+        frame_count=info.frame_count,
+        audio=info.audio_codec,
+        frames_checked=len(scan.times),
+        times_checked=scan.times,
+        stopped_early=scan.stopped_early,
+        signed_duration_s=clip.duration_ms / 1000 if clip is not None else None,
+        signed_frames=clip.frames if clip is not None else None,
+        signed_fps=clip.fps if clip is not None else None,
+    )
+
+
+def _check_clip_content(
+    path: Path, info: VideoInfo, claims: StampClaims, video: VideoSection, checks: Checks
+) -> tuple[VideoSection, ContentSection]:
+    clip = claims.clip
+    if clip is None:
+        checks.record(
+            "content.clip", False, "recovered manifest has no clip facts to check the copy against"
+        )
+        return video, ContentSection()
+    _check_duration(info, clip, checks)
+    mismatches, compared, worst, changed = _check_timeline(path, clip, checks)
+    video = video.model_copy(
+        update={"fingerprints_checked": compared, "fingerprint_mismatch_times": mismatches}
+    )
+    content = ContentSection(
+        fingerprint_checked=compared > 0,
+        fingerprint_match=(not mismatches) if compared else None,
+        max_cell_difference=worst if compared else None,
+        changed_cells=changed if compared else None,
+    )
+    return video, content
+
+
+def _check_duration(info: VideoInfo, clip: ClipFacts, checks: Checks) -> None:
+    signed = clip.duration_ms / 1000
+    if info.duration_s is None:
+        checks.record("content.duration", False, "the clip's duration cannot be read")
+        return
+    frame = 1 / float(info.fps) if info.fps else 1 / 30
+    slack = max(_DURATION_SLACK_S, _DURATION_SLACK_FRAMES * frame)
+    gap = info.duration_s - signed
+    checks.record(
+        "content.duration",
+        abs(gap) <= slack,
+        f"duration {info.duration_s:.3f} s matches the signed {signed:.3f} s"
+        if abs(gap) <= slack
+        else f"duration {info.duration_s:.3f} s differs from the signed {signed:.3f} s "
+        f"by {gap:+.3f} s: frames were cut or added",
+    )
+
+
+def _check_timeline(
+    path: Path, clip: ClipFacts, checks: Checks
+) -> tuple[list[float], int, int, int]:
+    timeline = clip.timeline
+    if timeline is None or not timeline.entries:
+        checks.skip("content.fingerprint", "the signed clip carries no fingerprints")
+        return [], 0, 0, 0
+    entries = _pick(timeline.entries, _FINGERPRINT_CHECKS)
+    start = _first_frame_time(path)
+    wanted = [start + t_ms / 1000 for t_ms, _ in entries]
+    frames = list(sample_frames(path, wanted, exact=True))
+    mismatches: list[float] = []
+    worst = changed = 0
+    for (t_ms, signed), frame in zip(entries, _match(wanted, frames), strict=True):
+        if frame is None:
+            mismatches.append(t_ms / 1000)
+            continue
+        found = luma_fingerprint(frame.y, full_range=frame.full_range, grid=timeline.grid)
+        comparison = signed.compare(found)
+        worst = max(worst, comparison.max_cell_difference)
+        changed += comparison.changed_cells
+        if not comparison.matches:
+            mismatches.append(t_ms / 1000)
+    checks.record(
+        "content.fingerprint",
+        not mismatches,
+        f"{len(entries)} fingerprinted moments match the signed clip"
+        if not mismatches
+        else "content differs from the signed clip at "
+        + ", ".join(f"{t:.1f} s" for t in mismatches),
+    )
+    return mismatches, len(entries), worst, changed
+
+
+def _pick(items: Sequence[tuple[int, object]], count: int) -> list[tuple[int, object]]:
+    if len(items) <= count:
+        return list(items)
+    step = (len(items) - 1) / (count - 1)
+    return [items[round(i * step)] for i in range(count)]
+
+
+def _first_frame_time(path: Path) -> float:
+    for frame in sample_frames(path, [0.0], per_seek=1):
+        return frame.time
+    return 0.0
+
+
+def _match(
+    wanted: Sequence[float], frames: Sequence[SampledFrame]
+) -> Iterator[SampledFrame | None]:
+    """For each wanted time, the decoded frame nearest it (None when none was decoded)."""
+    for time in wanted:
+        nearest = min(frames, key=lambda f: abs(f.time - time), default=None)
+        yield nearest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _report(
+    path: Path,
+    info: VideoInfo,
+    verdict: Verdict,
+    synthetic: bool,
+    manifest: ManifestSection,
+    scan: _Scan,
+    checks: Checks,
+    video: VideoSection,
+    *,
+    content: ContentSection | None = None,
+    likeness: LikenessSection | None = None,
+    claims: StampClaims | None = None,
+) -> VerificationReport:
+    return VerificationReport(
+        file=str(path),
+        format=MP4 if _is_bmff(info) else f"video ({info.container})",
+        sha256=_sha256(path),
+        verdict=verdict,
+        synthetic=synthetic,
+        problems=checks.problems,
+        manifest=manifest,
+        watermark=watermark_section(scan.detection, claims),
+        content=content or ContentSection(),
+        likeness=likeness or LikenessSection(),
+        video=video,
+        checks=checks.items,
+    )
