@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -305,8 +306,13 @@ def _plane_view(plane: VideoPlane) -> Plane:
     return view
 
 
+def _copy_plane(plane: VideoPlane) -> Plane:
+    """A writable, C-contiguous copy that outlives the frame's buffer."""
+    return np.array(_plane_view(plane), dtype=np.uint8, order="C", copy=True)
+
+
 def _copy_planes(frame: VideoFrame) -> tuple[Plane, Plane, Plane]:
-    y, u, v = (np.ascontiguousarray(_plane_view(p)).copy() for p in frame.planes[:3])
+    y, u, v = (_copy_plane(p) for p in frame.planes[:3])
     return y, u, v
 
 
@@ -372,8 +378,7 @@ class _ToYuv420:
     def luma(self, frame: VideoFrame) -> tuple[Plane, bool]:
         """The Y plane and whether it is full range, converting only when needed."""
         if frame.format.name in _LUMA_FIRST:
-            y = np.ascontiguousarray(_plane_view(frame.planes[0])).copy()
-            return y, _is_full_range(frame)
+            return _copy_plane(frame.planes[0]), _is_full_range(frame)
         yuv = self.convert(frame)
         return yuv.y, yuv.full_range
 
@@ -629,8 +634,8 @@ class _Seeker:
         starts from the keyframe before that one, at most a few times.
         """
         target = round(Fraction(at) / self._time_base)
-        # MP4 index times are decode times, a few frames before a keyframe is shown, so a
-        # keyframe only just before the target does not count as one in between.
+        # For the same reason a keyframe indexed just before the target is not yet shown
+        # there, so it does not count as one in between.
         margin = round(Fraction(8 * tolerance) / self._time_base)
         if self._decode_on(at, target - margin):
             return self._forward_to(at, self._last)
@@ -688,6 +693,8 @@ def sample_frames(
     """
     if per_seek < 1:
         raise InputError(f"per_seek must be at least 1, not {per_seek}")
+    if not all(math.isfinite(at) for at in times):
+        raise InputError(f"{path}: sample times must be finite numbers of seconds")
     info = probe_video(path)
     return _sample(path, list(times), per_seek, exact, half_frame=float(1 / info.fps) / 2)
 
@@ -971,7 +978,7 @@ class VideoWriter:
                 colour_from_frames=False,
             )
         except BaseException:
-            self.abort()
+            self._abort()
             raise
 
     def write(self, frame: YuvFrame) -> None:
@@ -1008,7 +1015,7 @@ class VideoWriter:
             raise
         return self._encoder.frames
 
-    def abort(self) -> None:
+    def _abort(self) -> None:
         """Stop without finishing and delete the file."""
         self._closed = True
         container, self._container = self._container, None
@@ -1026,7 +1033,7 @@ class VideoWriter:
         if exc_type is None:
             self.close()
         else:
-            self.abort()
+            self._abort()
 
 
 # ---------------------------------------------------------------------------------------

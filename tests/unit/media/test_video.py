@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -60,6 +60,7 @@ class Clip:
     gop: int | None = None
     faststart: bool = False
     preset: str = "ultrafast"  # x264's ultrafast has no B-frames; "fast" has
+    subtitles: bool = False  # add a SubRip track (Matroska)
 
 
 def pattern(index: int, width: int, height: int) -> NDArray[np.uint8]:
@@ -126,6 +127,8 @@ def write_clip(path: Path, clip: Clip = Clip()) -> Path:
     with av.open(str(path), mode="w", format=clip.container, options=options) as container:
         stream = _video_stream(container, clip)
         audio = _audio_stream(container, clip.audio) if clip.audio else None
+        if clip.subtitles:
+            _subtitle(container, b"hello")
         width, height = clip.size
         for index in range(clip.frames):
             frame = VideoFrame.from_ndarray(pattern(index, width, height), format="rgb24")
@@ -220,6 +223,15 @@ def _truncated(path: Path, source: Path) -> Path:
     return path
 
 
+def _scrambled(path: Path, source: Path) -> Path:
+    """The same file with its media data overwritten: the index is fine, the video is not."""
+    data = bytearray(source.read_bytes())
+    start = data.index(b"mdat") + 4
+    data[start:] = bytes((i * 7) & 0xFF for i in range(len(data) - start))
+    path.write_bytes(bytes(data))
+    return path
+
+
 def _audio_only(path: Path) -> Path:
     """An .m4a with AAC and cover art: the cover is a 'video' stream that is not video."""
     cover = io.BytesIO()
@@ -235,13 +247,17 @@ def _audio_only(path: Path) -> Path:
     return path
 
 
+def _subtitle(container: av.container.OutputContainer, text: bytes) -> None:
+    stream = container.add_mux_stream("subrip")
+    packet = av.Packet(text)
+    packet.stream, packet.pts, packet.dts = stream, 0, 0
+    packet.duration, packet.time_base = 1000, Fraction(1, 1000)
+    container.mux(packet)
+
+
 def _subtitles_only(path: Path) -> Path:
     with av.open(str(path), mode="w", format="matroska") as container:
-        stream = container.add_mux_stream("subrip")
-        packet = av.Packet(b"hello")
-        packet.stream, packet.pts, packet.dts = stream, 0, 0
-        packet.duration, packet.time_base = 1000, Fraction(1, 1000)
-        container.mux(packet)
+        _subtitle(container, b"hello")
     return path
 
 
@@ -257,53 +273,74 @@ def _undecodable(path: Path) -> Path:
     return path
 
 
-BAD_INPUTS: dict[str, tuple[Callable[[Path, Callable[..., Path]], Path], str]] = {
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+Maker = Callable[[Path, Callable[..., Path]], Path]
+# name: (make the file in a directory, message, error class)
+BAD_INPUTS: dict[str, tuple[Maker, str, type[InputError]]] = {
     "truncated": (
-        lambda p, clips: _truncated(p / "cut.mp4", clips("plain.mp4")),
+        lambda p, clips: _truncated(p / "cut.mp4", clips("plain.mp4")),  # moov at the end
         "truncated or corrupt MP4",
+        InputError,
     ),
     "truncated-faststart": (
         lambda p, clips: _truncated(p / "cut.mp4", clips("fs.mp4", Clip(faststart=True))),
         "truncated",
+        InputError,
     ),
-    "empty": (lambda p, _: _write(p / "empty.mp4", b""), "empty file"),
-    "not-media": (lambda p, _: _write(p / "notes.mp4", b"just some text\n" * 50), "not a video"),
-    "missing": (lambda p, _: p / "missing.mp4", "no such file"),
-    "directory": (lambda p, _: p, "is a directory"),
-    "audio-only": (lambda p, _: _audio_only(p / "song.m4a"), r"has no video stream \(audio only\)"),
-    "subtitles-only": (lambda p, _: _subtitles_only(p / "subs.mkv"), "has no video stream"),
-    "undecodable": (lambda p, _: _undecodable(p / "evc.mp4"), "cannot decode its video"),
+    "scrambled": (
+        lambda p, clips: _scrambled(p / "bad.mp4", clips("fs.mp4", Clip(faststart=True))),
+        "cannot decode the first video frame",
+        InputError,
+    ),
+    "empty": (lambda p, _: _write(p / "empty.mp4", b""), "empty file", InputError),
+    "not-media": (
+        lambda p, _: _write(p / "notes.mp4", b"just some text\n" * 50),
+        "not a video",
+        UnsupportedMediaError,
+    ),
+    "missing": (lambda p, _: p / "missing.mp4", "no such file", InputError),
+    "directory": (lambda p, _: p, "is a directory", InputError),
+    "audio-only": (
+        lambda p, _: _audio_only(p / "song.m4a"),
+        r"has no video stream \(audio only\)",
+        UnsupportedMediaError,
+    ),
+    "subtitles-only": (
+        lambda p, _: _subtitles_only(p / "subs.mkv"),
+        "has no video stream",
+        UnsupportedMediaError,
+    ),
+    "undecodable": (
+        lambda p, _: _undecodable(p / "evc.mp4"),
+        "cannot decode its video",
+        UnsupportedMediaError,
+    ),
 }
-
-
-def _write(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    return path
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_input_is_one_line_naming_the_file(
     case: str, tmp_path: Path, clips: Callable[..., Path]
 ) -> None:
-    make, expected = BAD_INPUTS[case]
+    make, message, kind = BAD_INPUTS[case]
     bad = make(tmp_path, clips)
-    with pytest.raises(InputError, match=expected) as probed:
+    with pytest.raises(kind, match=message) as probed:
         probe_video(bad)
     assert_one_line(probed, bad)
     dst = tmp_path / "out.mp4"
-    with pytest.raises(InputError) as transcoded:
+    with pytest.raises(kind) as transcoded:
         transcode(bad, dst, FAST, lambda frame: None)
     assert str(transcoded.value) == str(probed.value)
     assert not dst.exists()
-    with pytest.raises(InputError):
+    # Both readers probe before returning their iterator, so they fail at the call.
+    with pytest.raises(kind):
         sample_frames(bad, [0.0])
-
-
-def test_kinds_of_bad_input(tmp_path: Path) -> None:
-    with pytest.raises(UnsupportedMediaError):
-        probe_video(_audio_only(tmp_path / "a.m4a"))
-    with pytest.raises(UnsupportedMediaError):
-        probe_video(_undecodable(tmp_path / "v.mp4"))
+    with pytest.raises(kind):
+        decode_luma(bad)
 
 
 # ---------------------------------------------------------------------------------------
@@ -326,6 +363,15 @@ def test_transcode_keeps_timing_audio_and_count(clips: Callable[..., Path], tmp_
     assert result.audio == "copied"
     assert after.audio == before.audio  # byte for byte
     assert probe_video(dst).duration_s == pytest.approx(probe_video(src).duration_s, abs=0.04)
+
+
+def test_transcode_drops_subtitles(clips: Callable[..., Path], tmp_path: Path) -> None:
+    src = clips("subs.mkv", Clip(container="matroska", subtitles=True, frames=5))
+    dst = tmp_path / "out.mp4"
+    assert _copy_frames(src, dst).audio == "copied"
+    with av.open(str(src)) as before, av.open(str(dst)) as after:
+        assert [s.type for s in before.streams] == ["video", "audio", "subtitle"]
+        assert [s.type for s in after.streams] == ["video", "audio"]
 
 
 def test_transcode_keeps_variable_frame_rate(clips: Callable[..., Path], tmp_path: Path) -> None:
@@ -556,16 +602,19 @@ def decoded_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 LONG = Clip(size=(96, 64), frames=120, gop=30, preset="fast")
 
 
+@pytest.mark.parametrize(
+    ("name", "clip"), [("long.mp4", LONG), ("long.mkv", replace(LONG, container="matroska"))]
+)
 def test_exact_samples_are_within_half_a_frame(
-    clips: Callable[..., Path], decoded_count: list[int]
+    name: str, clip: Clip, clips: Callable[..., Path], decoded_count: list[int]
 ) -> None:
     # 0.96 s is after keyframe 1.0's decode time but before it is shown: the nearest
     # frame is in the group before.
     times = [3.5, 0.4, 1.23, 2.95, 0.96, 1.97]
-    samples = list(sample_frames(clips("long.mp4", LONG), times, exact=True))
+    samples = list(sample_frames(clips(name, clip), times, exact=True))
     assert len(samples) == len(times)
     for sample, at in zip(samples, times, strict=True):
-        assert abs(sample.time - at) <= 1 / 60 + 1e-9
+        assert abs(sample.time - at) <= 1 / 60 + 0.001  # Matroska rounds times to 1 ms
         assert sample.y.shape == (64, 96) and not sample.full_range
     # Each time costs at most one group of pictures (30 frames) plus decoder delay.
     assert decoded_count[0] <= len(times) * (30 + 3)
@@ -580,17 +629,16 @@ def test_exact_samples_in_order_decode_the_clip_once(
     assert decoded_count[0] <= 130  # decodes on between close times instead of seeking
 
 
-@pytest.mark.parametrize("name", ["long.mp4", "long.webm"])
+@pytest.mark.parametrize(
+    ("name", "clip"),
+    [
+        ("long.mp4", LONG),
+        ("long.webm", replace(LONG, container="webm", vcodec="libvpx-vp9", audio="libopus")),
+    ],
+)
 def test_keyframe_samples_decode_far_fewer_frames(
-    name: str, clips: Callable[..., Path], decoded_count: list[int]
+    name: str, clip: Clip, clips: Callable[..., Path], decoded_count: list[int]
 ) -> None:
-    clip = (
-        LONG
-        if name.endswith("mp4")
-        else Clip(
-            **{**LONG.__dict__, "container": "webm", "vcodec": "libvpx-vp9", "audio": "libopus"}
-        )
-    )
     times = [0.5, 1.5, 2.5, 3.5]
     samples = list(sample_frames(clips(name, clip), times))
     assert [s.time for s in samples] == pytest.approx([0.0, 1.0, 2.0, 3.0])
