@@ -12,6 +12,7 @@ from typing import ClassVar
 
 __all__ = [
     "ConsentError",
+    "EncodingError",
     "ImageTooSmallError",
     "InputError",
     "KeyMaterialError",
@@ -99,6 +100,10 @@ class ManifestError(ProvenanceError):
 
 class SigningError(ProvenanceError):
     """The C2PA signer refused to sign (certificate profile, key, algorithm)."""
+
+
+class EncodingError(ProvenanceError):
+    """The video encoder or muxer failed while writing an output file."""
 
 
 class WatermarkError(ProvenanceError):

@@ -1,7 +1,7 @@
-"""Media input and output: still images now, video through PyAV later.
+"""Media input and output: still images through Pillow, video through PyAV.
 
 Only this package touches pixel codecs (Pillow, PyAV), so the rest of the SDK works on
-RGB ``uint8`` arrays and bytes.
+RGB ``uint8`` arrays, 4:2:0 planes (:class:`YuvFrame`) and bytes.
 """
 
 from .image import (
@@ -12,12 +12,42 @@ from .image import (
     load_image,
     thumbnail_jpeg,
 )
+from .video import (
+    Colour,
+    Encoding,
+    Progress,
+    SampledFrame,
+    TranscodeResult,
+    VideoCodec,
+    VideoInfo,
+    VideoWriter,
+    YuvFrame,
+    decode_luma,
+    frames_from_directory,
+    probe_video,
+    sample_frames,
+    transcode,
+)
 
 __all__ = [
+    "Colour",
+    "Encoding",
     "ImageFormat",
     "LoadedImage",
+    "Progress",
+    "SampledFrame",
+    "TranscodeResult",
+    "VideoCodec",
+    "VideoInfo",
+    "VideoWriter",
+    "YuvFrame",
+    "decode_luma",
     "encode_image",
     "format_for_path",
+    "frames_from_directory",
     "load_image",
+    "probe_video",
+    "sample_frames",
     "thumbnail_jpeg",
+    "transcode",
 ]
