@@ -65,3 +65,49 @@ def rgb_of(path: Path) -> NDArray[np.uint8]:
     """Decoded RGB pixels of an image file."""
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def write_avatar_clip(
+    path: Path,
+    *,
+    seconds: float = 2.0,
+    size: tuple[int, int] = (640, 360),
+    fps: int = 30,
+    audio: bool = True,
+    seed: int = 0,
+) -> Path:
+    """Encode a synthetic talking-head clip (H.264, plus a 440 Hz AAC tone) to ``path``."""
+    import av
+    from av.audio.stream import AudioStream
+    from av.video.frame import VideoFrame
+    from av.video.stream import VideoStream
+
+    from provenance.media.synthetic import avatar_clip_frame
+
+    width, height = size
+    frames = round(seconds * fps)
+    with av.open(str(path), mode="w") as container:
+        video = container.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+        assert isinstance(video, VideoStream)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        tone = container.add_stream("aac", rate=48_000) if audio else None
+        for index in range(frames):
+            rgb = avatar_clip_frame(index, height, width, fps=fps, seed=seed)
+            container.mux(video.encode(VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(video.encode(None))
+        if tone is not None:
+            assert isinstance(tone, AudioStream)
+            tone.layout = "mono"
+            t = np.arange(round(48_000 * seconds), dtype=np.float32) / 48_000
+            wave = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+            frame = av.AudioFrame.from_ndarray(wave, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 48_000, 0
+            container.mux(tone.encode(frame))
+            container.mux(tone.encode(None))
+    return path
+
+
+@pytest.fixture(scope="session")
+def avatar_clip() -> Callable[..., Path]:
+    """The :func:`write_avatar_clip` factory, for tests in other folders."""
+    return write_avatar_clip
