@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 import c2pa
 
@@ -40,20 +40,31 @@ __all__ = [
     "StatusEntry",
     "ValidationState",
     "read",
+    "read_store",
     "sign",
+    "sign_stream",
 ]
 
 _logger = logging.getLogger(__name__)
 
 # Formats whose binding we have measured (notes/c2pa.md §1.7): JPEG/PNG/WebP bind with
-# c2pa.hash.data, MP4 with c2pa.hash.bmff.v3. c2pa accepts more; add them once tested.
+# c2pa.hash.data, MP4 and QuickTime (.mov, signed Trusted, a flipped mdat bit read as
+# assertion.bmffHash.mismatch) with c2pa.hash.bmff.v3. c2pa accepts more; add them once tested.
 SUPPORTED_MIME_TYPES: frozenset[str] = frozenset(
-    {"image/png", "image/jpeg", "image/webp", "video/mp4"}
+    {"image/png", "image/jpeg", "image/webp", "video/mp4", "video/quicktime"}
 )
 
 # A Context replaces c2pa's EKU defaults (notes §3 gotcha, c2pa-rs PR #2545): without this,
 # certificates carrying only documentSigning or c2pa-kp-claimSigning read Invalid.
 _TRUST_CONFIG = "1.3.6.1.5.5.7.3.4\n1.3.6.1.5.5.7.3.36\n1.3.6.1.4.1.62558.2.1\n"
+
+# What c2pa keeps in memory while signing before it spills to temporary files (its default
+# is 512 MB). Measured: a 341 MB MP4 peaks at 399 MB RSS with 16-64 (724 MB with 512); 1-2 GB
+# files peak near 0.5-0.6 GB whatever the value (spec/assertions.md, "Signing").
+BACKING_STORE_THRESHOLD_MB = 32
+
+# The media type under which c2pa reads a bare manifest store (a .c2pa sidecar).
+_STORE_MIME = "application/c2pa"
 
 _MAX_MESSAGE = 400
 
@@ -127,9 +138,7 @@ def sign(
 ) -> SignedAsset:
     """Embed a signed C2PA manifest built from ``definition`` into ``asset``.
 
-    Thumbnails are off (frames are stamped by the thousand and a thumbnail adds ~40 ms and
-    ~30 KB each) and verify-after-sign is on, so a manifest c2pa would later read as
-    Invalid is refused here instead.
+    The in-memory form of :func:`sign_stream`, for stills: same settings, same errors.
 
     Args:
         definition: a c2pa-rs ``ManifestDefinition`` (``claim_generator_info``,
@@ -148,6 +157,65 @@ def sign(
             or the timestamp authority is unreachable or not an http(s) URL.
         ManifestError: the definition is malformed or fails validation, or the asset cannot
             be parsed as ``mime``.
+    """
+    destination = io.BytesIO()
+    store = sign_stream(
+        definition,
+        signer,
+        mime=mime,
+        source=io.BytesIO(asset),
+        destination=destination,
+        tsa_url=tsa_url,
+    )
+    return SignedAsset(asset=destination.getvalue(), manifest_store=store)
+
+
+def sign_stream(
+    definition: Mapping[str, Any],
+    signer: Signer,
+    *,
+    mime: str,
+    source: BinaryIO,
+    destination: BinaryIO,
+    resources: Mapping[str, bytes] | None = None,
+    tsa_url: str | None = None,
+) -> bytes:
+    """Sign the asset in ``source`` into ``destination`` without holding it in memory.
+
+    c2pa reads ``source`` and writes ``destination`` in several passes (write, hash, patch
+    the signature in), so both must seek and ``destination`` must also read back: a file
+    opened ``"w+b"``, never a pipe. ``source`` is read from offset 0; ``destination`` is
+    emptied first and written from offset 0. Anything c2pa has to buffer beyond
+    :data:`BACKING_STORE_THRESHOLD_MB` spills to temporary files, so signing stays near
+    half a GB of memory whatever the size of the clip (measured up to 2 GB).
+
+    Thumbnails are off (frames are stamped by the thousand and an automatic thumbnail adds
+    ~40 ms and ~30 KB each; c2pa makes none for MP4 anyway). A clip that wants a poster
+    frame names it in the definition's ``"thumbnail"`` and passes the JPEG in
+    ``resources``. Verify-after-sign is on, so a manifest c2pa would later read as Invalid
+    is refused here instead.
+
+    Args:
+        definition: a c2pa-rs ``ManifestDefinition`` (``claim_generator_info``,
+            ``assertions``, ``thumbnail``, ...).
+        signer: signs the claim; its chain is embedded.
+        mime: the asset's media type, one of :data:`SUPPORTED_MIME_TYPES`.
+        source: the unsigned asset, readable and seekable.
+        destination: receives the signed asset; readable, writable and seekable.
+        resources: identifier to bytes, added to the manifest (e.g. ``{"poster.jpg":
+            jpeg}`` for ``"thumbnail": {"format": "image/jpeg", "identifier":
+            "poster.jpg"}``).
+        tsa_url: an RFC 3161 timestamp authority; contacted synchronously while signing.
+
+    Returns:
+        The manifest store bytes (keep them to validate the asset detached later).
+
+    Raises:
+        UnsupportedMediaError: ``mime`` is not supported.
+        SigningError: the signer or its certificate chain was refused, the callback failed,
+            or the timestamp authority is unreachable or not an http(s) URL.
+        ManifestError: the definition is malformed or fails validation, a resource it names
+            is missing, or the asset cannot be parsed as ``mime``.
     """
     _check_mime(mime)
     if tsa_url is not None and not tsa_url.startswith(("http://", "https://")):
@@ -168,10 +236,10 @@ def sign(
 
     settings = {
         "builder": {"thumbnail": {"enabled": False}},
+        "core": {"backing_store_memory_threshold_in_mb": BACKING_STORE_THRESHOLD_MB},
         "trust": {"trust_config": _TRUST_CONFIG},
         "verify": {"verify_after_sign": True, "remote_manifest_fetch": False},
     }
-    destination = io.BytesIO()
     try:
         with (
             _context(settings) as context,
@@ -183,20 +251,25 @@ def sign(
             ) as c2pa_signer,
             c2pa.Builder(manifest_json, context=context) as builder,
         ):
-            store = builder.sign(c2pa_signer, mime, io.BytesIO(asset), destination)
+            for identifier, data in (resources or {}).items():
+                builder.add_resource(identifier, io.BytesIO(data))
+            # c2pa writes from offset 0 but never truncates: stale bytes would trail the asset.
+            destination.seek(0)
+            destination.truncate()
+            store = builder.sign(c2pa_signer, mime, source, destination)
     except c2pa.C2paError as exc:
         if callback_errors:
             cause = callback_errors[0]
             message = cause.diagnostics() if isinstance(cause, ProvenanceError) else str(cause)
             raise SigningError(f"signing failed: {message}") from cause
         raise _signing_error(exc) from exc
-    return SignedAsset(asset=destination.getvalue(), manifest_store=bytes(store))
+    return bytes(store)
 
 
 def read(
     *,
     mime: str,
-    asset: bytes,
+    asset: bytes | BinaryIO,
     trust: TrustAnchors,
     manifest_store: bytes | None = None,
 ) -> ManifestReading | None:
@@ -204,10 +277,11 @@ def read(
 
     Args:
         mime: the asset's media type, one of :data:`SUPPORTED_MIME_TYPES`.
-        asset: the file bytes.
+        asset: the file bytes, or the file opened for binary reading (read from offset 0,
+            seeking; a large clip is hashed from disk, never loaded whole).
         trust: anchors whose signers read Trusted (``TrustAnchors.none()`` trusts nobody).
-        manifest_store: a detached manifest store (from :class:`SignedAsset`) to validate
-            against ``asset`` instead of an embedded one.
+        manifest_store: a detached manifest store (from :class:`SignedAsset` or
+            :func:`sign_stream`) to validate against ``asset`` instead of an embedded one.
 
     Returns:
         The reading, or None when the asset carries no manifest and none was given.
@@ -218,6 +292,60 @@ def read(
             asset cannot be parsed as ``mime``.
     """
     _check_mime(mime)
+    stream = io.BytesIO(asset) if isinstance(asset, bytes) else asset
+    try:
+        return _read_stream(mime, stream, trust, manifest_store)
+    except c2pa.C2paError.ManifestNotFound as exc:
+        if manifest_store is None:
+            return None
+        raise ManifestError(f"the given manifest store is unreadable: {_one_line(exc)}") from exc
+    except c2pa.C2paError as exc:
+        raise ManifestError(f"cannot read the C2PA manifest: {_one_line(exc)}") from exc
+
+
+def read_store(manifest_store: bytes, *, trust: TrustAnchors) -> ManifestReading:
+    """Validate a detached manifest store on its own, without the asset it was made for.
+
+    For a suspect file c2pa cannot bind to (a WebM or MKV re-upload, a PNG frame taken
+    from a signed clip) whose watermark led to this store. c2pa reads the store as an
+    ``application/c2pa`` asset and validates everything in it: the claim signature and its
+    validity period, the signer's chain against ``trust``, every assertion against its
+    hashed URI, and the action rules. What it cannot do is check the hard binding, since
+    there are no asset bytes to hash; it then reports that binding as failed (measured,
+    c2pa-python 0.38.1 / c2pa-rs 0.91.3):
+
+    - a clip's store: ``assertion.bmffHash.mismatch`` ("BMFF file level hash mismatch");
+    - a still's store: ``assertion.dataHash.mismatch`` ("The exclusion range exceed the
+      data length").
+
+    So :attr:`ManifestReading.state` is always ``INVALID`` here, even for an intact store
+    by a trusted signer; the signer's trust shows in the codes (``signingCredential.trusted``
+    among the successes, or ``signingCredential.untrusted`` among the failures). A caller
+    sets the hard-binding codes aside, as it does for a store validated against a
+    re-encoded copy, and judges the content with the signed fingerprints instead. Any other
+    failure (``claimSignature.mismatch``, ``assertion.hashedURI.mismatch``, ...) means the
+    store itself is damaged or forged.
+
+    Args:
+        manifest_store: the store bytes (from :func:`sign_stream` or :class:`SignedAsset`).
+        trust: anchors whose signers count as trusted.
+
+    Returns:
+        The reading, with the hard-binding failure described above.
+
+    Raises:
+        ManifestError: the bytes are empty or not a C2PA manifest store.
+    """
+    try:
+        return _read_stream(_STORE_MIME, io.BytesIO(manifest_store), trust, None)
+    except c2pa.C2paError as exc:
+        raise ManifestError(f"the manifest store is unreadable: {_one_line(exc)}") from exc
+
+
+def _read_stream(
+    mime: str, stream: BinaryIO, trust: TrustAnchors, manifest_store: bytes | None
+) -> ManifestReading:
+    """Read one manifest; c2pa errors propagate for the caller to map."""
     trust_settings: dict[str, str] = {"trust_config": _TRUST_CONFIG}
     if trust:
         trust_settings["user_anchors"] = trust.pem.decode("ascii")
@@ -225,18 +353,11 @@ def read(
         "trust": trust_settings,
         "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
     }
-    try:
-        with (
-            _context(settings) as context,
-            c2pa.Reader(mime, io.BytesIO(asset), manifest_store, context=context) as reader,
-        ):
-            text = reader.json()
-    except c2pa.C2paError.ManifestNotFound as exc:
-        if manifest_store is None:
-            return None
-        raise ManifestError(f"the given manifest store is unreadable: {_one_line(exc)}") from exc
-    except c2pa.C2paError as exc:
-        raise ManifestError(f"cannot read the C2PA manifest: {_one_line(exc)}") from exc
+    with (
+        _context(settings) as context,
+        c2pa.Reader(mime, stream, manifest_store, context=context) as reader,
+    ):
+        text = reader.json()
     try:
         raw = json.loads(text)
     except ValueError as exc:

@@ -1,14 +1,24 @@
 """The C2PA manifest of a stamped asset, as data: built for signing, parsed after reading.
 
 No I/O here. :func:`build_definition` turns the facts of one stamp into the manifest
-definition that ``_c2pa.sign`` consumes; :func:`parse_claims` reads the same facts back out
-of a validated manifest's assertions. The assertion shapes are normative in
-``spec/assertions.md``; keep the two in step.
+definition that ``_c2pa.sign`` (a still) or ``_c2pa.sign_stream`` (a clip) consumes;
+:func:`parse_claims` reads the same facts back out of a validated manifest's assertions. The
+assertion shapes are normative in ``spec/assertions.md``; keep the two in step.
+
+A clip's claims add :class:`ClipFacts` (frame count, duration, size, frame rate and the
+fingerprint timeline) and scope the soft binding to ``0..duration_ms``::
+
+    claims = StampClaims(..., timespan_ms=(0, 10_000),
+                         clip=ClipFacts(300, 10_000, 1280, 720, "30/1", timeline))
+    definition = build_definition(claims, title="clip.mp4", poster=True)
+    store = _c2pa.sign_stream(definition, signer, mime="video/mp4", source=src,
+                              destination=dst, resources={POSTER_IDENTIFIER: jpeg})
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,13 +29,16 @@ from .consent import Grant, OwnerSignature
 from .errors import ManifestError
 from .fingerprint import ALGORITHM as FINGERPRINT_ALGORITHM
 from .fingerprint import GRID as FINGERPRINT_GRID
-from .fingerprint import Fingerprint
+from .fingerprint import Fingerprint, FingerprintTimeline
 from .watermark import ContentId
 
 __all__ = [
+    "CLIP_LABEL",
     "CONSENT_LABEL",
     "FINGERPRINT_LABEL",
+    "POSTER_IDENTIFIER",
     "TRAINED_ALGORITHMIC_MEDIA",
+    "ClipFacts",
     "DeclaredUse",
     "StampClaims",
     "build_definition",
@@ -35,10 +48,14 @@ __all__ = [
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 CONSENT_LABEL = "org.avatar-provenance.likeness-consent"
 FINGERPRINT_LABEL = "org.avatar-provenance.fingerprint"
+CLIP_LABEL = "org.avatar-provenance.clip"
+POSTER_IDENTIFIER = "poster.jpg"
+"""The resource identifier of a clip's poster frame (a JPEG) in the manifest."""
 SOFT_BINDING_LABEL = "c2pa.soft-binding"
 ACTIONS_LABEL = "c2pa.actions.v2"
 TRAINING_LABEL = "cawg.training-mining"
 SOFTWARE_NAME = "avatar-provenance"
+_FPS = re.compile(r"[1-9][0-9]*/[1-9][0-9]*")
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,34 @@ class DeclaredUse:
     purpose: str
     territory: str
     licensee: str
+
+
+@dataclass(frozen=True)
+class ClipFacts:
+    """What a stamped clip is: its frames, length, size, rate and content fingerprints.
+
+    Raises:
+        ValueError: a count or size is negative (width and height: not positive), or
+            ``fps`` is not a ratio of positive integers such as ``"30/1"`` or
+            ``"30000/1001"``.
+    """
+
+    frames: int
+    duration_ms: int
+    width: int
+    height: int
+    fps: str
+    timeline: FingerprintTimeline | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("frames", "duration_ms", "width", "height"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"clip {name} must be a non-negative integer, got {value!r}")
+        if self.width == 0 or self.height == 0:
+            raise ValueError(f"clip size must be positive, got {self.width}x{self.height}")
+        if not isinstance(self.fps, str) or not _FPS.fullmatch(self.fps):
+            raise ValueError(f"clip fps must look like '30/1' or '30000/1001', got {self.fps!r}")
 
 
 @dataclass(frozen=True)
@@ -65,6 +110,7 @@ class StampClaims:
     vendor: str
     fingerprint: Fingerprint | None = None
     timespan_ms: tuple[int, int] | None = None
+    clip: ClipFacts | None = None
 
     @property
     def face_id(self) -> str:
@@ -75,8 +121,15 @@ class StampClaims:
         return self.grant.license_id
 
 
-def build_definition(claims: StampClaims, *, title: str) -> dict[str, Any]:
-    """The manifest definition for one stamped asset (see ``spec/assertions.md``)."""
+def build_definition(claims: StampClaims, *, title: str, poster: bool = False) -> dict[str, Any]:
+    """The manifest definition for one stamped asset (see ``spec/assertions.md``).
+
+    Args:
+        claims: the facts of the stamp; ``claims.clip`` adds the clip assertion.
+        title: the output file name.
+        poster: name a JPEG poster frame as the manifest's thumbnail; the signer must then
+            be given it as the resource :data:`POSTER_IDENTIFIER`.
+    """
     assertions: list[dict[str, Any]] = [
         _actions(claims),
         _soft_binding(claims),
@@ -85,11 +138,16 @@ def build_definition(claims: StampClaims, *, title: str) -> dict[str, Any]:
     ]
     if claims.fingerprint is not None:
         assertions.append({"label": FINGERPRINT_LABEL, "data": _fingerprint(claims.fingerprint)})
-    return {
+    if claims.clip is not None:
+        assertions.append({"label": CLIP_LABEL, "data": _clip(claims.clip)})
+    definition: dict[str, Any] = {
         "claim_generator_info": [{"name": SOFTWARE_NAME, "version": __version__}],
         "title": title,
-        "assertions": assertions,
     }
+    if poster:
+        definition["thumbnail"] = {"format": "image/jpeg", "identifier": POSTER_IDENTIFIER}
+    definition["assertions"] = assertions
+    return definition
 
 
 def _actions(claims: StampClaims) -> dict[str, Any]:
@@ -154,7 +212,20 @@ def _consent(claims: StampClaims) -> dict[str, Any]:
 
 
 def _fingerprint(value: Fingerprint) -> dict[str, Any]:
-    return {"alg": FINGERPRINT_ALGORITHM, "grid": FINGERPRINT_GRID, "value": value.encode()}
+    return {"alg": FINGERPRINT_ALGORITHM, "grid": value.grid, "value": value.encode()}
+
+
+def _clip(clip: ClipFacts) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "frames": clip.frames,
+        "duration_ms": clip.duration_ms,
+        "width": clip.width,
+        "height": clip.height,
+        "fps": clip.fps,
+    }
+    if clip.timeline is not None:
+        data["timeline"] = clip.timeline.encode()
+    return data
 
 
 def _training_mining() -> dict[str, Any]:
@@ -191,6 +262,7 @@ def parse_claims(assertions: Mapping[str, Any]) -> StampClaims:
         raise ManifestError(f"manifest lacks the {exc.args[0]} assertion") from exc
     try:
         fingerprint_data = assertions.get(FINGERPRINT_LABEL)
+        clip_data = assertions.get(CLIP_LABEL)
         timespan = binding["blocks"][0].get("scope", {}).get("timespan")
         use = consent["declared_use"]
         return StampClaims(
@@ -204,12 +276,42 @@ def parse_claims(assertions: Mapping[str, Any]) -> StampClaims:
             stamped_at=datetime.fromisoformat(str(consent["stamped_at"])),
             vendor="",
             fingerprint=(
-                Fingerprint.decode(str(fingerprint_data["value"])) if fingerprint_data else None
+                Fingerprint.decode(
+                    str(fingerprint_data["value"]),
+                    grid=int(fingerprint_data.get("grid", FINGERPRINT_GRID)),
+                )
+                if fingerprint_data
+                else None
             ),
             timespan_ms=(int(timespan["start"]), int(timespan["end"])) if timespan else None,
+            clip=_parse_clip(clip_data) if clip_data is not None else None,
         )
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ManifestError(f"malformed avatar-provenance assertion: {exc}") from exc
+
+
+def _parse_clip(data: Any) -> ClipFacts:
+    """The clip assertion back as :class:`ClipFacts`.
+
+    Raises:
+        ManifestError: a field is missing or malformed, naming the assertion.
+    """
+    try:
+        if not isinstance(data, Mapping):
+            raise ValueError("not an object")
+        timeline = data.get("timeline")
+        return ClipFacts(
+            frames=data["frames"],
+            duration_ms=data["duration_ms"],
+            width=data["width"],
+            height=data["height"],
+            fps=data["fps"],
+            timeline=FingerprintTimeline.decode(timeline) if timeline is not None else None,
+        )
+    except KeyError as exc:
+        raise ManifestError(f"malformed {CLIP_LABEL} assertion: no {exc.args[0]!r}") from exc
+    except ValueError as exc:
+        raise ManifestError(f"malformed {CLIP_LABEL} assertion: {exc}") from exc
 
 
 def _binding_value(value: Any) -> bytes:
