@@ -12,8 +12,9 @@ Three entry points share one :class:`_ClipSession`:
 - :func:`stamp_frame_directory`: numbered stills plus a frame rate;
 - :class:`StampedVideoWriter`: a renderer pushes frames as it makes them.
 
-    >>> with StampedVideoWriter(stamper, Path("out.mp4"), license=lic, purpose="education",
-    ...                         width=1280, height=720, fps=Fraction(30)) as writer:  # doctest: +SKIP
+    >>> writer = StampedVideoWriter(stamper, Path("out.mp4"), license=lic,  # doctest: +SKIP
+    ...     purpose="education", width=1280, height=720, fps=Fraction(30))
+    >>> with writer:  # doctest: +SKIP
     ...     for rgb in render():
     ...         writer.write_rgb(rgb)
     >>> writer.result.content_id  # doctest: +SKIP
@@ -155,7 +156,13 @@ class _ClipSession:
         self.frames += 1
 
     def finish(
-        self, encoded: Path, *, width: int, height: int, fps: Fraction, duration_s: float,
+        self,
+        encoded: Path,
+        *,
+        width: int,
+        height: int,
+        fps: Fraction,
+        duration_s: float,
         audio: str | None,
     ) -> StampedClip:
         """Sign the encoded MP4, store the manifest, and move the result into place."""
@@ -294,9 +301,7 @@ def stamp_video(
             time_s = frame.time if frame.time is not None else session.frames * default_step
             session.mark(frame, time_s)
 
-        result = transcode(
-            source, encoded, encoding or Encoding(), on_frame, progress=progress
-        )
+        result = transcode(source, encoded, encoding or Encoding(), on_frame, progress=progress)
         return session.finish(
             encoded,
             width=result.width,
@@ -388,7 +393,11 @@ class StampedVideoWriter:
             raise InputError(f"{destination}: frame rate must be positive, not {fps}")
         self._size = (height, width)
         self._session = _ClipSession(
-            stamper, destination, license=license, purpose=purpose, territory=territory,
+            stamper,
+            destination,
+            license=license,
+            purpose=purpose,
+            territory=territory,
             force=force,
         )
         self._progress = _Throttle(progress, total)
@@ -396,7 +405,10 @@ class StampedVideoWriter:
         try:
             self._encoded = self._session.temporary(".mp4")
             self._writer = VideoWriter(
-                self._encoded, width=width, height=height, fps=self._fps,
+                self._encoded,
+                width=width,
+                height=height,
+                fps=self._fps,
                 encoding=encoding or Encoding(),
             )
         except BaseException:
@@ -427,9 +439,7 @@ class StampedVideoWriter:
         """
         self._write(YuvFrame.from_rgb(self._checked_rgb(rgb)))
 
-    def write_yuv(
-        self, y: NDArray[np.uint8], u: NDArray[np.uint8], v: NDArray[np.uint8]
-    ) -> None:
+    def write_yuv(self, y: NDArray[np.uint8], u: NDArray[np.uint8], v: NDArray[np.uint8]) -> None:
         """Mark and encode the next frame, given as 4:2:0 planes (``y`` is not modified).
 
         Raises:
@@ -496,8 +506,7 @@ class StampedVideoWriter:
             raise InputError(f"{self._session.destination}: frames must be uint8 arrays")
         if rgb.shape != (*self._size, 3):
             raise InputError(
-                f"{self._session.destination}: frame shape {rgb.shape}, expected "
-                f"{(*self._size, 3)}"
+                f"{self._session.destination}: frame shape {rgb.shape}, expected {(*self._size, 3)}"
             )
         return rgb
 

@@ -90,14 +90,13 @@ def write_avatar_clip(
         video = container.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
         assert isinstance(video, VideoStream)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        tone = container.add_stream("aac", rate=48_000) if audio else None
+        tone = container.add_stream("aac", rate=48_000, layout="mono") if audio else None
         for index in range(frames):
             rgb = avatar_clip_frame(index, height, width, fps=fps, seed=seed)
             container.mux(video.encode(VideoFrame.from_ndarray(rgb, format="rgb24")))
         container.mux(video.encode(None))
         if tone is not None:
             assert isinstance(tone, AudioStream)
-            tone.layout = "mono"
             t = np.arange(round(48_000 * seconds), dtype=np.float32) / 48_000
             wave = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
             frame = av.AudioFrame.from_ndarray(wave, format="fltp", layout="mono")

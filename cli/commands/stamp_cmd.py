@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from provenance.media import Progress
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm")
+VIDEO_OUTPUTS = (".mp4", ".m4v")
 
 
 @click.command()
@@ -61,7 +62,8 @@ def stamp(source: Path, output: Path, license_path: Path, purpose: str, territor
     stamper = Stamper.from_workspace(
         workspace, passphrase=state.passphrase(), engine=engine, tsa_url=tsa_url
     )
-    video = source.is_dir() or source.suffix.lower() in VIDEO_SUFFIXES
+    video = (source.is_dir() or source.suffix.lower() in VIDEO_SUFFIXES
+             or output.suffix.lower() in VIDEO_OUTPUTS)
     try:
         if video:
             clip = _stamp_clip(stamper, source, output, license=license, purpose=purpose,

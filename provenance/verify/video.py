@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .. import _c2pa
 from ..errors import ManifestError, WatermarkError
-from ..fingerprint import luma_fingerprint
+from ..fingerprint import Fingerprint, luma_fingerprint
 from ..manifest import ClipFacts, StampClaims
 from ..media import SampledFrame, VideoInfo, probe_video, sample_frames
 from ..repository import ManifestRepository
@@ -322,7 +322,7 @@ def _check_timeline(
     return mismatches, len(entries), worst, changed
 
 
-def _pick(items: Sequence[tuple[int, object]], count: int) -> list[tuple[int, object]]:
+def _pick(items: Sequence[tuple[int, Fingerprint]], count: int) -> list[tuple[int, Fingerprint]]:
     if len(items) <= count:
         return list(items)
     step = (len(items) - 1) / (count - 1)

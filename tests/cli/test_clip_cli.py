@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -55,7 +56,7 @@ def stamp(studio: Path, src: Path, dst: Path, *extra: str) -> Result:
                   "--purpose", "education", *FAST, *extra)  # fmt: skip
 
 
-def verify(studio: Path, path: Path) -> tuple[int, dict[str, object]]:
+def verify(studio: Path, path: Path) -> tuple[int, dict[str, Any]]:
     result = invoke(studio, "verify", str(path), "--json")
     assert result.stdout, result.output
     return result.exit_code, json.loads(result.stdout)
@@ -72,7 +73,7 @@ def source(tmp_path_factory: pytest.TempPathFactory, avatar_clip: Callable[..., 
 
 
 @pytest.fixture(scope="module")
-def stamped(studio: Path, source: Path) -> tuple[Path, dict[str, object]]:
+def stamped(studio: Path, source: Path) -> tuple[Path, dict[str, Any]]:
     out = source.with_name("stamped.mp4")
     result = stamp(studio, source, out, "--json")
     assert result.exit_code == 0, result.output
@@ -88,7 +89,7 @@ def frames_and_audio(path: Path) -> tuple[list[float], list[bytes]]:
 
 
 def test_stamped_clip_reads_trusted_and_keeps_frames_and_audio(
-    studio: Path, source: Path, stamped: tuple[Path, dict[str, object]]
+    studio: Path, source: Path, stamped: tuple[Path, dict[str, Any]]
 ) -> None:
     out, result = stamped
     with out.open("rb") as asset:
@@ -108,27 +109,27 @@ def test_stamped_clip_reads_trusted_and_keeps_frames_and_audio(
     assert result["frames"] == 60 and result["audio"] == "copied"
     code, report = verify(studio, out)
     assert code == 0, report["problems"]
-    assert report["manifest"]["validation_state"] == "Trusted"  # type: ignore[index]
-    assert report["watermark"]["payload"] == result["content_id"]  # type: ignore[index]
-    assert report["video"]["stopped_early"] is True  # type: ignore[index]
+    assert report["manifest"]["validation_state"] == "Trusted"
+    assert report["watermark"]["payload"] == result["content_id"]
+    assert report["video"]["stopped_early"] is True
 
 
 @pytest.mark.parametrize("index", [0, 37, 59])
 def test_any_frame_extracted_as_png_verifies_as_the_clip(
-    studio: Path, stamped: tuple[Path, dict[str, object]], index: int, tmp_path: Path
+    studio: Path, stamped: tuple[Path, dict[str, Any]], index: int, tmp_path: Path
 ) -> None:
     out, result = stamped
     png = tmp_path / f"frame{index}.png"
     ffmpeg("-i", str(out), "-vf", f"select=eq(n\\,{index})", "-frames:v", "1", str(png))
     code, report = verify(studio, png)
     assert code == 0, report["problems"]
-    assert report["watermark"]["payload"] == result["content_id"]  # type: ignore[index]
-    assert report["manifest"]["recovered_via_watermark"] is True  # type: ignore[index]
-    assert report["likeness"]["face_id"] == "face-0777"  # type: ignore[index]
+    assert report["watermark"]["payload"] == result["content_id"]
+    assert report["manifest"]["recovered_via_watermark"] is True
+    assert report["likeness"]["face_id"] == "face-0777"
 
 
 def test_platform_reencode_480p_crf28_25fps_stripped_still_verifies(
-    studio: Path, stamped: tuple[Path, dict[str, object]], tmp_path: Path
+    studio: Path, stamped: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     out, result = stamped
     copy = tmp_path / "reupload.mp4"
@@ -137,14 +138,14 @@ def test_platform_reencode_480p_crf28_25fps_stripped_still_verifies(
     assert _c2pa_absent(copy)
     code, report = verify(studio, copy)
     assert code == 0, report["problems"]
-    assert report["manifest"]["recovered_via_watermark"] is True  # type: ignore[index]
-    assert report["watermark"]["payload"] == result["content_id"]  # type: ignore[index]
-    assert report["likeness"]["face_id"] == "face-0777"  # type: ignore[index]
-    assert report["content"]["fingerprint_match"] is True  # type: ignore[index]
+    assert report["manifest"]["recovered_via_watermark"] is True
+    assert report["watermark"]["payload"] == result["content_id"]
+    assert report["likeness"]["face_id"] == "face-0777"
+    assert report["content"]["fingerprint_match"] is True
 
 
 def test_frames_cut_from_the_middle_are_caught(
-    studio: Path, stamped: tuple[Path, dict[str, object]], tmp_path: Path
+    studio: Path, stamped: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     out, _ = stamped
     cut = tmp_path / "cut.mp4"
@@ -153,13 +154,13 @@ def test_frames_cut_from_the_middle_are_caught(
            "-c:v", "libx264", "-crf", "18", str(cut))  # fmt: skip
     code, report = verify(studio, cut)
     assert code == 1
-    failed = {c["name"] for c in report["checks"] if c["status"] == "fail"}  # type: ignore[union-attr, index]
+    failed = {c["name"] for c in report["checks"] if c["status"] == "fail"}
     assert "content.duration" in failed
 
 
 def test_manifest_grafted_from_another_clip_is_caught(
     studio: Path,
-    stamped: tuple[Path, dict[str, object]],
+    stamped: tuple[Path, dict[str, Any]],
     tmp_path: Path,
     avatar_clip: Callable[..., Path],
 ) -> None:
@@ -171,7 +172,7 @@ def test_manifest_grafted_from_another_clip_is_caught(
     grafted.write_bytes(_graft_manifest(donor.read_bytes(), victim.read_bytes()))
     code, report = verify(studio, grafted)
     assert code == 1
-    assert report["manifest"]["validation_state"] == "Invalid"  # type: ignore[index]
+    assert report["manifest"]["validation_state"] == "Invalid"
 
 
 def test_directory_of_frames_with_fps(studio: Path, tmp_path: Path) -> None:
@@ -282,7 +283,7 @@ def _graft_manifest(donor: bytes, victim: bytes) -> bytes:
 
 
 def test_graft_helper_keeps_the_victim_playable(
-    stamped: tuple[Path, dict[str, object]], tmp_path: Path
+    stamped: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     out, _ = stamped
     grafted = tmp_path / "g.mp4"
