@@ -62,8 +62,8 @@ def stamp(source: Path, output: Path, license_path: Path, purpose: str, territor
     stamper = Stamper.from_workspace(
         workspace, passphrase=state.passphrase(), engine=engine, tsa_url=tsa_url
     )
-    video = (source.is_dir() or source.suffix.lower() in VIDEO_SUFFIXES
-             or output.suffix.lower() in VIDEO_OUTPUTS)
+    video = (output.suffix.lower() in VIDEO_OUTPUTS
+             or (not source.is_dir() and source.suffix.lower() in VIDEO_SUFFIXES))
     try:
         if video:
             clip = _stamp_clip(stamper, source, output, license=license, purpose=purpose,
@@ -104,6 +104,7 @@ def _stamp_clip(stamper: Any, source: Path, output: Path, *, license: Any, purpo
                 territory: str | None, crf: int, preset: str, codec: str, fps: str | None,
                 force: bool, quiet: bool) -> StampedClip:
     from provenance.clip import stamp_frame_directory, stamp_video
+    from provenance.errors import InputError
     from provenance.media import Encoding, VideoCodec
 
     encoding = Encoding(codec=VideoCodec(codec), crf=crf, preset=preset)
@@ -113,7 +114,7 @@ def _stamp_clip(stamper: Any, source: Path, output: Path, *, license: Any, purpo
     try:
         if source.is_dir():
             if fps is None:
-                raise click.UsageError("a directory of frames needs --fps")
+                raise InputError(f"{source}: a directory of frames needs --fps")
             return stamp_frame_directory(stamper, source, output, fps=_fraction(fps), **common)
         return stamp_video(stamper, source, output, **common)
     finally:

@@ -25,7 +25,7 @@ from .. import _c2pa
 from ..errors import ManifestError, WatermarkError
 from ..fingerprint import Fingerprint, luma_fingerprint
 from ..manifest import ClipFacts, StampClaims
-from ..media import SampledFrame, VideoInfo, probe_video, sample_frames
+from ..media import SampledFrame, VideoInfo, decode_luma, probe_video, sample_frames
 from ..repository import ManifestRepository
 from ..trust import TrustAnchors
 from ..watermark import ClipDecoder, ContentId, Detection, engine_for_alg, get_engine
@@ -62,6 +62,8 @@ _BMFF_CONTAINERS = ("mov", "mp4")
 # rounds cost one keyframe decode per point; later rounds read runs of frames, for copies
 # so degraded that single frames carry too little evidence.
 _ROUNDS: tuple[tuple[int, int], ...] = ((4, 1), (8, 2), (16, 4), (32, 8))
+# Frames the final in-order sweep may read in all (about 10 s at 30 fps).
+_SWEEP_FRAMES = 300
 # Fingerprinted moments compared when the manifest was recovered through the watermark.
 _FINGERPRINT_CHECKS = 6
 # A re-encode may change the frame rate (30 -> 25 fps moves the last frame by up to one
@@ -201,23 +203,36 @@ def _engine_for(claims: StampClaims | None) -> LumaIssEngine:
 
 
 def _scan_watermark(path: Path, info: VideoInfo, claims: StampClaims | None) -> _Scan:
-    """Read evidence from frames spread over the clip until a payload decodes."""
+    """Read evidence from frames spread over the clip until a payload decodes.
+
+    Seeks land on keyframes, so a clip with few keyframes (a short one, or a long GOP)
+    yields few distinct frames from the rounds; a last sweep then reads frames in order
+    from the start, up to a budget, before giving up.
+    """
     engine = _engine_for(claims)
     decoder = ClipDecoder(engine)
     scan = _Scan(detection=decoder.result())
     seen: set[float] = set()
-    duration = info.duration_s or 0.0
-    for index, (points, per_seek) in enumerate(_ROUNDS):
-        for frame in sample_frames(path, _spread(duration, points), per_seek=per_seek):
+
+    def read(frames: Iterator[SampledFrame], budget: int | None = None) -> bool:
+        for frame in frames:
+            if budget is not None and len(seen) >= budget:
+                break
             if frame.time in seen:
                 continue
             seen.add(frame.time)
             scan.times.append(round(frame.time, 3))
             decoder.add_evidence(engine.read_soft_luma(frame.y))
         scan.detection = decoder.result()
-        if scan.detection.detected:
-            scan.stopped_early = index < len(_ROUNDS) - 1
+        return scan.detection.detected
+
+    duration = info.duration_s or 0.0
+    for points, per_seek in _ROUNDS:
+        if read(sample_frames(path, _spread(duration, points), per_seek=per_seek)):
+            scan.stopped_early = True
             break
+    else:
+        read(decode_luma(path), budget=_SWEEP_FRAMES)
     scan.times.sort()
     return scan
 

@@ -183,7 +183,7 @@ def test_directory_of_frames_with_fps(studio: Path, tmp_path: Path) -> None:
     frames = tmp_path / "frames"
     frames.mkdir()
     for index in range(12):
-        Image.fromarray(avatar_clip_frame(index, 240, 320)).save(frames / f"f{index + 1}.png")
+        Image.fromarray(avatar_clip_frame(index, 272, 480)).save(frames / f"f{index + 1}.png")
     out = tmp_path / "rendered.mp4"
     result = stamp(studio, frames, out, "--fps", "24", "--json")
     assert result.exit_code == 0, result.output
