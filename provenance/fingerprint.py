@@ -288,42 +288,73 @@ def _integer(data: Mapping[str, Any], key: str) -> int:
 class TimelineBuilder:
     """Collects a :class:`FingerprintTimeline` while a clip's frames go by.
 
-    Call :meth:`offer` with every decoded frame in presentation order; it fingerprints the
-    first frame at or after each multiple of ``interval_ms`` and returns at once for all
-    others (one comparison, the plane untouched). :meth:`build` keeps at most
+    Call :meth:`offer` with every decoded frame in presentation order. After each multiple
+    of ``interval_ms`` it looks at the next few frames (``window_ms``) and keeps the one
+    that differs least from its neighbours: a verifier of a copy whose frame rate changed
+    sees each moment up to one frame early or late, and at a hard cut or mid-syllable that
+    is another picture, while at a still moment it is the same one. Frames outside the
+    windows return at once, the plane untouched. :meth:`build` keeps at most
     ``max_entries``, evenly spread over the clip, so a long clip's manifest stays small
     (each 16x16 entry is ~700 bytes of base64).
     """
 
-    def __init__(self, interval_ms: int = 1000, max_entries: int = 600, grid: int = CLIP_GRID):
-        """Set the sampling interval, the cap on entries and the grid size.
+    def __init__(
+        self,
+        interval_ms: int = 1000,
+        max_entries: int = 600,
+        grid: int = CLIP_GRID,
+        window_ms: int | None = None,
+    ):
+        """Set the sampling interval, the cap on entries, the grid and the search window
+        (default: 300 ms, or a third of the interval if that is shorter).
 
         Raises:
-            ValueError: any of them is not positive.
+            ValueError: any of them is not positive, or the window is not shorter than
+                the interval.
         """
-        if interval_ms < 1 or max_entries < 1 or grid < 1:
-            raise ValueError("interval_ms, max_entries and grid must be positive")
+        if window_ms is None:
+            window_ms = max(1, min(300, interval_ms // 3))
+        if interval_ms < 1 or max_entries < 1 or grid < 1 or window_ms < 1:
+            raise ValueError("interval_ms, max_entries, grid and window_ms must be positive")
+        if window_ms >= interval_ms:
+            raise ValueError("window_ms must be shorter than interval_ms")
         self.interval_ms = interval_ms
         self.max_entries = max_entries
         self.grid = grid
+        self.window_ms = window_ms
         self._next_ms = 0
+        self._window_end: int | None = None
+        # (time, fingerprint, worst difference to a neighbour seen so far) per window frame
+        self._candidates: list[tuple[int, Fingerprint, tuple[int, int]]] = []
         self._entries: list[tuple[int, Fingerprint]] = []
 
     def offer(self, t_ms: int, y: NDArray[np.uint8], *, full_range: bool) -> None:
-        """Fingerprint this frame if it is the first at or after the next interval boundary.
+        """Consider this frame for the timeline.
 
         Args:
             t_ms: the frame's presentation time in ms (frames before 0 are skipped).
             y: its luma plane, as for :func:`luma_fingerprint`.
             full_range: whether ``y`` is full range.
         """
-        if t_ms < self._next_ms:
-            return
-        self._entries.append((t_ms, luma_fingerprint(y, full_range=full_range, grid=self.grid)))
-        self._next_ms = (t_ms // self.interval_ms + 1) * self.interval_ms
+        if self._window_end is not None and t_ms >= self._window_end:
+            self._close_window()
+        if self._window_end is None:
+            if t_ms < self._next_ms:
+                return
+            self._window_end = t_ms + self.window_ms
+        found = luma_fingerprint(y, full_range=full_range, grid=self.grid)
+        if self._candidates:
+            previous_t, previous, worst = self._candidates[-1]
+            step = _difference(previous, found)
+            self._candidates[-1] = (previous_t, previous, max(worst, step))
+            self._candidates.append((t_ms, found, step))
+        else:
+            self._candidates.append((t_ms, found, (0, 0)))
 
     def build(self) -> FingerprintTimeline:
         """The timeline so far; the first and last entries are always kept."""
+        if self._candidates:
+            self._close_window()
         entries = self._entries
         if len(entries) > self.max_entries:
             picks = np.rint(np.linspace(0, len(entries) - 1, self.max_entries)).astype(int)
@@ -331,3 +362,19 @@ class TimelineBuilder:
         return FingerprintTimeline(
             grid=self.grid, entries=tuple(entries), interval_ms=self.interval_ms
         )
+
+    def _close_window(self) -> None:
+        # The last candidate's later neighbour is unknown; with more than one candidate,
+        # prefer frames whose both neighbours were seen.
+        scored = self._candidates[:-1] if len(self._candidates) > 1 else self._candidates
+        t_ms, chosen, _ = min(scored, key=lambda c: (c[2], c[0]))
+        self._entries.append((t_ms, chosen))
+        start = self._candidates[0][0]
+        self._next_ms = (start // self.interval_ms + 1) * self.interval_ms
+        self._window_end = None
+        self._candidates = []
+
+
+def _difference(a: Fingerprint, b: Fingerprint) -> tuple[int, int]:
+    comparison = a.compare(b)
+    return comparison.changed_cells, comparison.max_cell_difference

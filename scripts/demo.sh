@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on a sample frame the project makes itself:
-# workspace -> consent license -> stamp -> verify -> strip metadata -> verify again.
+# workspace -> consent license -> stamp -> verify -> strip metadata -> verify again,
+# for a still frame and then for a clip re-encoded the way a platform would.
 set -euo pipefail
 demo=${DEMO_DIR:-demo}
 rm -rf "$demo"
@@ -22,4 +23,13 @@ if provenance stamp "$demo/frame.png" -o "$demo/politics.jpg" \
      --license "$demo/license.json" --purpose politics; then
   echo "BUG: out-of-scope stamp was accepted" >&2; exit 1
 fi
+echo "--- a clip: every frame watermarked, the MP4 signed"
+provenance sample "$demo/lesson.mp4" --size 1280x720 --seconds 4
+provenance stamp "$demo/lesson.mp4" -o "$demo/lesson-stamped.mp4" --license "$demo/license.json" \
+  --purpose education --territory DE --preset veryfast
+provenance verify "$demo/lesson-stamped.mp4"
+echo "--- a platform re-encodes it to 480p, CRF 28, 25 fps, and drops the metadata"
+ffmpeg -v error -y -i "$demo/lesson-stamped.mp4" -vf scale=-2:480 -r 25 -c:v libx264 -crf 28 \
+  -map_metadata -1 "$demo/lesson-reupload.mp4"
+provenance verify "$demo/lesson-reupload.mp4"
 echo "demo ok: files in $demo/"

@@ -272,7 +272,7 @@ def _check_clip_content(
         )
         return video, ContentSection()
     _check_duration(info, clip, checks)
-    mismatches, compared, worst, changed = _check_timeline(path, clip, checks)
+    mismatches, compared, worst, changed = _check_timeline(path, clip, info, checks)
     video = video.model_copy(
         update={"fingerprints_checked": compared, "fingerprint_mismatch_times": mismatches}
     )
@@ -304,27 +304,38 @@ def _check_duration(info: VideoInfo, clip: ClipFacts, checks: Checks) -> None:
 
 
 def _check_timeline(
-    path: Path, clip: ClipFacts, checks: Checks
+    path: Path, clip: ClipFacts, info: VideoInfo, checks: Checks
 ) -> tuple[list[float], int, int, int]:
+    """Compare fingerprinted moments with the copy's frames at the same times.
+
+    A frame-rate change moves each moment by up to one frame, which at a hard cut (a new
+    slide) is a different picture; so each moment is compared with the copy's frame nearest
+    it and its two neighbours, and the closest counts. A pasted patch shows in all three.
+    """
     timeline = clip.timeline
     if timeline is None or not timeline.entries:
         checks.skip("content.fingerprint", "the signed clip carries no fingerprints")
         return [], 0, 0, 0
     entries = _pick(timeline.entries, _FINGERPRINT_CHECKS)
     start = _first_frame_time(path)
-    wanted = [start + t_ms / 1000 for t_ms, _ in entries]
-    frames = list(sample_frames(path, wanted, exact=True))
+    step = 1 / float(info.fps) if info.fps else 1 / 30
+    wanted = [start + t_ms / 1000 + k * step for t_ms, _ in entries for k in (-1, 0, 1)]
+    frames = list(sample_frames(path, [max(start, t) for t in wanted], exact=True))
     mismatches: list[float] = []
     worst = changed = 0
-    for (t_ms, signed), frame in zip(entries, _match(wanted, frames), strict=True):
-        if frame is None:
+    for index, (t_ms, signed) in enumerate(entries):
+        near = {id(f): f for f in _match(wanted[3 * index : 3 * index + 3], frames) if f}
+        comparisons = [
+            signed.compare(luma_fingerprint(f.y, full_range=f.full_range, grid=timeline.grid))
+            for f in near.values()
+        ]
+        if not comparisons:
             mismatches.append(t_ms / 1000)
             continue
-        found = luma_fingerprint(frame.y, full_range=frame.full_range, grid=timeline.grid)
-        comparison = signed.compare(found)
-        worst = max(worst, comparison.max_cell_difference)
-        changed += comparison.changed_cells
-        if not comparison.matches:
+        best = min(comparisons, key=lambda c: (c.changed_cells, c.max_cell_difference))
+        worst = max(worst, best.max_cell_difference)
+        changed += best.changed_cells
+        if not best.matches:
             mismatches.append(t_ms / 1000)
     checks.record(
         "content.fingerprint",

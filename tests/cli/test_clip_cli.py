@@ -290,3 +290,17 @@ def test_graft_helper_keeps_the_victim_playable(
     grafted.write_bytes(_graft_manifest(out.read_bytes(), out.read_bytes()))
     assert len(frames_and_audio(grafted)[0]) == 60
     assert np.isfinite(len(grafted.read_bytes()))
+
+
+def test_patch_pasted_over_a_stripped_copy_is_caught(
+    studio: Path, stamped: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    out, _ = stamped
+    patched = tmp_path / "patched.mp4"
+    ffmpeg("-i", str(out), "-vf", "drawbox=x=500:y=250:w=260:h=200:color=gray:t=fill",
+           "-c:v", "libx264", "-crf", "20", "-map_metadata", "-1", str(patched))  # fmt: skip
+    code, report = verify(studio, patched)
+    assert code == 1
+    assert report["manifest"]["recovered_via_watermark"] is True
+    failed = {c["name"] for c in report["checks"] if c["status"] == "fail"}
+    assert failed == {"content.fingerprint"}

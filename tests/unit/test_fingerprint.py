@@ -174,18 +174,24 @@ def _plane(level: int) -> NDArray[np.uint8]:
     return np.full((8, 8), level, np.uint8)
 
 
-def test_builder_takes_first_frame_at_or_after_each_boundary() -> None:
+def test_builder_keeps_the_stillest_frame_after_each_boundary() -> None:
     builder = TimelineBuilder(interval_ms=1000)
     not_a_plane = np.zeros((2, 2, 3), np.uint8)  # would raise if it were fingerprinted
-    for i in range(130):  # 29.97 fps, with frames 40-99 (about 1.3-3.3 s) missing
-        t_ms = i * 1001 // 30
+    # 30 fps. After 1 s: a cut at frame 30, motion until 33, then still from 33 to 38.
+    values = {i: 100 for i in range(130)}
+    values.update({30: 10, 31: 40, 32: 70, 33: 90, 34: 90, 35: 90, 36: 90, 37: 90, 38: 90})
+    for i in range(130):
         if 40 <= i < 100:
-            continue
-        due = i in (0, 30, 100, 120)
-        builder.offer(t_ms, _plane(i) if due else not_a_plane, full_range=True)
+            continue  # a gap: the next window opens at the first frame after it
+        t_ms = i * 1000 // 30
+        in_window = i < 10 or 30 <= i < 40 or 100 <= i < 110 or 120 <= i < 130
+        builder.offer(t_ms, _plane(values[i]) if in_window else not_a_plane, full_range=True)
     timeline = builder.build()
-    assert [t for t, _ in timeline.entries] == [0, 1001, 3336, 4004]
-    assert [int(v.means[0, 0]) for _, v in timeline.entries] == [0, 30, 100, 120]
+    times = [t for t, _ in timeline.entries]
+    # Frame 34 is the first whose neighbours on both sides are the same picture.
+    assert times[1] == 34 * 1000 // 30
+    assert [int(v.means[0, 0]) for _, v in timeline.entries][1] == 90
+    assert times[0] < 300 and 3333 <= times[2] < 3700 and 4000 <= times[3] < 4400
     assert timeline.interval_ms == 1000 and timeline.grid == CLIP_GRID
 
 
