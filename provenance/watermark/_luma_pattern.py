@@ -156,15 +156,25 @@ def highpass(grid: Float32Array, sigma: float = HIGHPASS_SIGMA) -> Float32Array:
 
 
 def render(
-    grid: Float32Array, height: int, width: int, offset: tuple[float, float] = (0, 0)
+    grid: Float32Array,
+    height: int,
+    width: int,
+    offset: tuple[float, float] = (0, 0),
+    zoom: float = 1.0,
 ) -> Float32Array:
-    """Stretch a grid over a ``height`` x ``width`` frame, displaced by ``offset`` cells.
+    """Stretch a grid over a ``height`` x ``width`` frame, zoomed and displaced.
 
-    The displacement wraps around (the pattern tiles the plane), so a pattern that follows
-    a camera pan never runs out. Only whole output pixels of displacement are applied:
-    sub-pixel resampling would blur the blobs, and a codec's quarter-pel motion search
-    absorbs the remaining half pixel.
+    In grid-cell units measured from the frame's top-left corner, the pattern point at
+    ``u`` lands at ``c + zoom * (u - c) + offset``, where ``c`` is the frame centre: the
+    pattern is magnified by ``zoom`` about the centre, then displaced by ``offset``.
+
+    The pattern tiles the plane (displacements wrap), so a pattern that follows a camera
+    pan never runs out. Only whole output pixels of displacement are applied: sub-pixel
+    resampling would blur the blobs, and a codec's quarter-pel motion search absorbs the
+    remaining half pixel.
     """
+    if zoom != 1:
+        return _render_zoomed(grid, height, width, offset, zoom)
     rows, cols = grid.shape
     if offset[0] == 0 and offset[1] == 0:
         return as_f32(cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR))
@@ -182,10 +192,67 @@ def render(
     return view
 
 
-def sample_cells(
-    fine: Float32Array, shape: tuple[int, int], offset: tuple[float, float], scale: int = FINE_SCALE
+@dataclass(frozen=True)
+class _Span:
+    """One axis of a zoomed render: which grid cells to take, how big to resize them, and
+    where the frame starts in the resized strip."""
+
+    first: int
+    cells: int
+    size: int
+    start: int
+
+
+def _span(cells: int, pixels: int, shift: float, zoom: float) -> _Span:
+    # Frame pixel x sits at (x + 0.5) / cell in frame cells and shows grid index
+    # c + ((x + 0.5) / cell - c - shift) / zoom - 0.5; resize maps output pixel j of
+    # the strip to source index (j + 0.5) * step - 0.5, counted from `first`.
+    cell = pixels / cells
+    centre = cells / 2
+    first = int(np.floor(centre - (centre + shift) / zoom - 0.5)) - 1
+    taken = int(np.ceil(cells / zoom)) + 3
+    size = round(taken * zoom * cell)
+    step = taken / size
+    # The integer size rounds the zoom slightly (at most half a pixel across the frame).
+    actual = 1 / (step * cell)
+    start = round((centre * (1 - 1 / actual) - shift / actual - first) / step)
+    return _Span(first, taken, size, min(size - pixels, max(0, start)))
+
+
+def _render_zoomed(
+    grid: Float32Array, height: int, width: int, offset: tuple[float, float], zoom: float
 ) -> Float32Array:
-    """Read a ``scale``-times oversampled grid at the centres of cells displaced by ``offset``."""
+    """:func:`render` for ``zoom != 1``: a wrapped window of the grid, resized, then cut."""
+    rows, cols = grid.shape
+    y = _span(rows, height, offset[0], zoom)
+    x = _span(cols, width, offset[1], zoom)
+    window = grid[
+        np.ix_(
+            np.arange(y.first, y.first + y.cells) % rows,
+            np.arange(x.first, x.first + x.cells) % cols,
+        )
+    ]
+    big = as_f32(cv2.resize(window, (x.size, y.size), interpolation=cv2.INTER_LINEAR))
+    view: Float32Array = big[y.start : y.start + height, x.start : x.start + width]
+    return view
+
+
+def sample_cells(
+    fine: Float32Array,
+    shape: tuple[int, int],
+    offset: tuple[float, float],
+    scale: int = FINE_SCALE,
+    zoom: float = 1.0,
+) -> Float32Array:
+    """Read a ``scale``-times oversampled frame at the centres of the displaced cells.
+
+    The geometry is :func:`render`'s: cell ``(r, c)`` is read where that function put it.
+    Unzoomed, displacements wrap around the frame; zoomed, each cell is read where it
+    shows in the frame (its first copy when the pattern is zoomed out and repeats) and
+    reads 0 when it does not show at all.
+    """
+    if zoom != 1:
+        return _sample_zoomed(fine, shape, offset, scale, zoom)
     dy, dx = offset
     transform = np.array(
         [[scale, 0, (scale - 1) / 2 + scale * dx], [0, scale, (scale - 1) / 2 + scale * dy]],
@@ -194,5 +261,30 @@ def sample_cells(
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     out = cv2.warpAffine(
         fine, transform, (shape[1], shape[0]), flags=flags, borderMode=cv2.BORDER_WRAP
+    )
+    return as_f32(out)
+
+
+def _cell_positions(cells: int, shift: float, zoom: float, scale: int) -> Float32Array:
+    """Oversampled frame coordinate of each cell centre along one axis (-2: not shown)."""
+    centre = cells / 2
+    where = centre + zoom * (np.arange(cells) + 0.5 - centre) + shift
+    where = np.mod(where, zoom * cells)
+    pixels = np.clip(scale * where - 0.5, 0, scale * cells - 1)
+    return as_f32(np.where(where < cells, pixels, -2.0))
+
+
+def _sample_zoomed(
+    fine: Float32Array, shape: tuple[int, int], offset: tuple[float, float], scale: int, zoom: float
+) -> Float32Array:
+    rows, cols = shape
+    map_y = np.broadcast_to(_cell_positions(rows, offset[0], zoom, scale)[:, None], shape)
+    map_x = np.broadcast_to(_cell_positions(cols, offset[1], zoom, scale)[None, :], shape)
+    out = cv2.remap(
+        fine,
+        np.ascontiguousarray(map_x),
+        np.ascontiguousarray(map_y),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
     )
     return as_f32(out)

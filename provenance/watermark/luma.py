@@ -13,9 +13,10 @@ Designed for video first (``spec/payload.md``, section 7):
   attack, not by the picture.
 - Texture masking: flat areas get a weaker mark, where it would be visible and where a
   codec would spend the most bits keeping it.
-- :class:`LumaMarker` marks a clip and moves the pattern with the camera (global
+- :class:`LumaMarker` marks a clip and moves the pattern with the camera (global zoom and
   translation, tracked on the frame borders), so a codec's motion compensation carries the
-  mark for free in panning shots instead of re-coding it in every frame.
+  mark for free in panning shots instead of re-coding it in every frame. The followed zoom
+  stays within the +-0.5 % the detector reads as unzoomed and re-anchors when it leaves.
 - Soft evidence per bit is a z-score, additive over frames; the detector aligns each frame
   to the sync pattern first, which absorbs small shifts, central crops and the drift a
   codec's motion compensation gives the mark.
@@ -44,6 +45,7 @@ from ._luma_pattern import (
     render,
     sample_cells,
 )
+from ._luma_track import CameraTracker, Placement
 from .aggregate import decode_soft
 from .base import Detection, SoftBits
 from .payload import PAYLOAD_BITS, PAYLOAD_LAYOUT, ContentId, encode_payload
@@ -185,24 +187,35 @@ class LumaIssEngine:
 class LumaMarker:
     """Marks the frames of one clip with one content id, following the camera.
 
-    Keep one marker per clip and feed it the frames in order: it tracks global motion
-    against a reference frame (not frame to frame, so errors do not accumulate) and moves
-    the pattern with the picture. For stills, ``follow_motion=False``.
+    Keep one marker per clip and feed it the frames in order: it tracks global zoom and
+    translation against a reference frame (not frame to frame, so errors do not
+    accumulate) and moves and scales the pattern with the picture, within the zoom band
+    the detector reads (``spec/luma-engine.md``, section 2). Rotation is not followed.
+    For stills, ``follow_motion=False``.
 
     Args:
         content_id: the id every frame carries.
-        follow_motion: move the pattern with global translation between frames.
+        follow_motion: move the pattern with the camera's zoom and translation.
     """
 
     def __init__(self, content_id: ContentId, *, follow_motion: bool = True) -> None:
         self._signs = encode_payload(content_id).astype(np.float64) * 2 - 1
         self._follow = follow_motion
-        self._tracker: _Tracker | None = None
+        self._tracker: CameraTracker | None = None
 
     @property
     def offset(self) -> tuple[float, float]:
-        """Current pattern displacement in grid cells (rows, columns)."""
-        return (0.0, 0.0) if self._tracker is None else self._tracker.offset
+        """Current pattern displacement in grid cells (rows, columns), after the zoom."""
+        return self._placement.offset
+
+    @property
+    def zoom(self) -> float:
+        """Current pattern magnification about the frame centre (1.0: unzoomed)."""
+        return self._placement.zoom
+
+    @property
+    def _placement(self) -> Placement:
+        return Placement() if self._tracker is None else self._tracker.placement
 
     def mark(self, luma: Plane) -> Plane:
         """Return a marked copy of the next frame's luma plane.
@@ -233,19 +246,21 @@ class LumaMarker:
         pattern = pattern_for(portrait=height > width)
         rows, cols = pattern.shape
         small = _shrink(luma, FINE_SCALE * cols, FINE_SCALE * rows)
-        offset = self._track(small, pattern) if self._follow else (0.0, 0.0)
+        place = self._track(small, pattern) if self._follow else Placement()
         fine = highpass(small)
-        host = sample_cells(fine, pattern.shape, offset)
+        # (2): the host is read in the same geometry the residual is rendered in, or ISS
+        # would cancel a projection the detector never sees.
+        host = sample_cells(fine, pattern.shape, place.offset, zoom=place.zoom)
         mask = _texture_mask(host)
         grid = self._grid(pattern, host, mask)
-        return render(grid, height, width, offset)
+        return render(grid, height, width, place.offset, place.zoom)
 
-    def _track(self, small: Float32Array, pattern: Pattern) -> tuple[float, float]:
+    def _track(self, small: Float32Array, pattern: Pattern) -> Placement:
         coarse = as_f32(
             cv2.resize(small, (pattern.shape[1], pattern.shape[0]), interpolation=cv2.INTER_AREA)
         )
         if self._tracker is None or self._tracker.shape != coarse.shape:
-            self._tracker = _Tracker(coarse)
+            self._tracker = CameraTracker(coarse)
         return self._tracker.update(coarse)
 
     def _grid(self, pattern: Pattern, host: Float32Array, mask: Float32Array) -> Float32Array:
@@ -276,66 +291,6 @@ def _texture_mask(host: Float32Array) -> Float32Array:
     activity = np.sqrt(cv2.GaussianBlur(host * host, (0, 0), 2.0))
     mask: Float32Array = np.clip(activity / _MASK_FULL_AT, _MASK_FLOOR, 1.0).astype(np.float32)
     return mask
-
-
-class _Tracker:
-    """Global translation against a reference frame, measured on the frame borders.
-
-    Each border strip gets its own phase correlation and the median wins: a talking head
-    in the middle moves, the background around it does not, and whole-frame phase
-    correlation would blend the two. Small wobbles below a hysteresis are ignored, so a
-    static shot keeps a perfectly static pattern.
-    """
-
-    _HYSTERESIS_CELLS = 0.06
-    _MIN_RESPONSE = 0.05
-    _REBASE_FRACTION = 0.25
-
-    def __init__(self, reference: Float32Array) -> None:
-        self.shape = reference.shape
-        self._reference = reference
-        self._base = (0.0, 0.0)
-        self.offset = (0.0, 0.0)
-        rows, cols = reference.shape
-        band_w, band_h = max(8, cols // 4), max(8, rows // 3)
-        self._strips = (
-            (slice(0, rows), slice(0, band_w)),
-            (slice(0, rows), slice(cols - band_w, cols)),
-            (slice(0, band_h), slice(band_w, cols - band_w)),
-            (slice(rows - band_h, rows), slice(band_w, cols - band_w)),
-        )
-        self._windows = [
-            cv2.createHanningWindow((s[1].stop - s[1].start, s[0].stop - s[0].start), cv2.CV_32F)
-            for s in self._strips
-        ]
-
-    def update(self, coarse: Float32Array) -> tuple[float, float]:
-        shifts, responses = [], []
-        for strip, window in zip(self._strips, self._windows, strict=True):
-            (dx, dy), response = cv2.phaseCorrelate(
-                np.ascontiguousarray(self._reference[strip]),
-                np.ascontiguousarray(coarse[strip]),
-                window,
-            )
-            shifts.append((dy, dx))
-            responses.append(response)
-        dy, dx = (float(v) for v in np.median(np.array(shifts), axis=0))
-        found = float(np.median(responses)) > self._MIN_RESPONSE
-        estimate = (self._base[0] + dy, self._base[1] + dx)
-        if (
-            found
-            and max(abs(estimate[0] - self.offset[0]), abs(estimate[1] - self.offset[1]))
-            > self._HYSTERESIS_CELLS
-        ):
-            self.offset = estimate
-        rows, cols = self.shape
-        if (
-            not found
-            or abs(dy) > rows * self._REBASE_FRACTION
-            or abs(dx) > cols * self._REBASE_FRACTION
-        ):
-            self._reference, self._base = coarse, self.offset
-        return self.offset
 
 
 def _align(luma: Plane, pattern: Pattern) -> _Alignment:

@@ -170,6 +170,59 @@ def test_marker_follows_a_pan() -> None:
     assert abs(offsets[-1][0]) < 0.3
 
 
+def _zoomed(canvas: Image8, zoom: float, shift: float, size: tuple[int, int]) -> Image8:
+    """A ``size`` view of ``canvas``, magnified ``zoom`` times about its centre and moved
+    ``shift`` pixels to the left: a camera zooming in while it pans right."""
+    height, width = size
+    rows, cols = canvas.shape[:2]
+    transform = np.array(
+        [
+            [zoom, 0, (width - 1) / 2 - zoom * (cols - 1) / 2 - shift],
+            [0, zoom, (height - 1) / 2 - zoom * (rows - 1) / 2],
+        ]
+    )
+    view = cv2.warpAffine(canvas, transform, (width, height), flags=cv2.INTER_LINEAR)
+    return np.asarray(view, dtype=np.uint8)
+
+
+def test_marker_follows_a_zoom() -> None:
+    canvas = _textured(480, 800, seed=8)
+    marker = LumaMarker(CID)
+    for step in range(5):
+        frame = _zoomed(canvas, 1 + 0.001 * step, 2.0 * step, (360, 640))
+        marked = marker.mark(_gray(frame))
+        assert ENGINE.read_soft_luma(marked).hard_bits.tolist() == BITS.tolist()
+    # 0.4 % in four frames, inside the band the detector reads as unzoomed, measured to
+    # within 0.1 % (0.13 cells at the frame's edge); the pan is 8 px at 640 px wide, 3.2
+    # cells of the 256-cell grid, to the left.
+    assert marker.zoom == pytest.approx(1.004, abs=0.001)
+    assert marker.offset[1] == pytest.approx(-8 * 256 / 640, abs=0.15)
+    assert abs(marker.offset[0]) < 0.15
+
+
+def test_a_long_zoom_is_followed_in_a_band_and_stays_readable() -> None:
+    """5 % of zoom over 48 frames: far more than the detector tolerates, so the followed
+    zoom re-anchors whenever it leaves the band, and every frame still decodes."""
+    canvas = _textured(480, 800, seed=9)
+    marker = LumaMarker(CID)
+    decoder = ClipDecoder(ENGINE)
+    zooms = []
+    for step in range(48):
+        frame = _zoomed(canvas, 1 + 0.05 * step / 47, 1.0 * step, (360, 640))
+        marked = marker.mark_rgb(frame)
+        zooms.append(marker.zoom)
+        assert ENGINE.detect(_jpeg(marked, 75)).content_id == CID
+        decoder.add(_jpeg(marked, 40))
+    assert decoder.result().content_id == CID
+    steps = np.diff(zooms)
+    assert max(abs(z - 1) for z in zooms) <= 0.005
+    # Between re-anchors the pattern grows with the picture (~0.106 % per frame)...
+    growing = steps[steps > 0]
+    assert float(np.median(growing)) == pytest.approx(0.05 / 47, rel=0.25)
+    # ...and it jumps back across the band about every 0.9 % of zoom.
+    assert 4 <= int(np.sum(steps < -0.005)) <= 6
+
+
 def test_static_shot_keeps_a_static_pattern() -> None:
     frame = _textured(360, 640, seed=2)
     luma = _gray(frame)
@@ -177,7 +230,7 @@ def test_static_shot_keeps_a_static_pattern() -> None:
     first = marker.mark(luma)
     for _ in range(4):
         assert np.array_equal(marker.mark(luma), first)
-    assert marker.offset == (0.0, 0.0)
+    assert marker.offset == (0.0, 0.0) and marker.zoom == 1.0
 
 
 def test_flat_frames_get_a_weaker_mark() -> None:
@@ -188,16 +241,21 @@ def test_flat_frames_get_a_weaker_mark() -> None:
     assert 0 < flat_change < 0.6 * texture_change
 
 
-def test_render_and_sample_are_inverse_at_any_offset() -> None:
+@pytest.mark.parametrize("zoom", [1.0, 0.995, 1.004, 1.05])
+def test_render_and_sample_are_inverse_at_any_placement(zoom: float) -> None:
     pattern = pattern_for(portrait=False)
     rows, cols = pattern.shape
-    for offset in [(0.0, 0.0), (3.0, 5.0), (10.5, 20.25), (-7.3, -30.6)]:
-        rendered = render(pattern.sync, 2 * rows * 4, 2 * cols * 4, offset)
+    for offset in [(0.0, 0.0), (3.0, 5.0), (10.5, 20.25), (-7.3, -30.6), (80.2, 300.7)]:
+        rendered = render(pattern.sync, 2 * rows * 4, 2 * cols * 4, offset, zoom)
+        assert rendered.shape == (2 * rows * 4, 2 * cols * 4)
         fine = np.asarray(
             cv2.resize(rendered, (2 * cols, 2 * rows), interpolation=cv2.INTER_AREA), np.float32
         )
-        back = sample_cells(fine, pattern.shape, offset)
-        assert float(np.mean(np.sign(back) == pattern.sync)) > 0.97
+        back = sample_cells(fine, pattern.shape, offset, zoom=zoom)
+        # Zoomed in, the cells pushed out of the frame read 0.
+        shown = back != 0
+        assert float(np.mean(shown)) > 0.99 / zoom**2 - 0.01
+        assert float(np.mean(np.sign(back[shown]) == pattern.sync[shown])) > 0.97
 
 
 def test_pattern_is_keyed_and_balanced() -> None:
