@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench robustness clean
+.PHONY: setup system-deps demo test lint typecheck pytest bench bench-video robustness clean
 
 setup: $(STAMP) system-deps
 
@@ -39,6 +39,13 @@ pytest: setup
 
 bench: setup
 	$(BIN)/python benchmarks/stamp_still.py
+
+# Video targets: stamp vs transcode, verify vs decode, peak memory (benchmarks/README.md).
+# About 17 minutes on 2 cores the first time (it makes and caches a 10-minute 1080p
+# source), 9 minutes after;
+# BENCH_VIDEO_ARGS=--quick for a smoke test, or e.g. --memory-long-seconds 300.
+bench-video: setup
+	$(BIN)/python -m benchmarks.video $(BENCH_VIDEO_ARGS)
 
 # Watermark engines side by side: attacks, quality, speed, bitrate (benchmarks/README.md).
 # About 10 minutes on 2 cores; ROBUSTNESS_ARGS=--quick for a 30 s smoke test.
