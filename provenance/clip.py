@@ -23,7 +23,6 @@ Three entry points share one :class:`_ClipSession`:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import tempfile
@@ -39,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _c2pa
-from ._internal.files import read_input
+from ._internal.files import read_input, sha256_file
 from .consent import License
 from .errors import ImageTooSmallError, InputError, OutputExistsError, WatermarkError
 from .fingerprint import TimelineBuilder
@@ -201,7 +200,7 @@ class _ClipSession:
                 resources=resources,
                 tsa_url=self.stamper.tsa_url,
             )
-        digest = _sha256(signed)
+        digest = sha256_file(signed)
         self.stamper.repository.complete(
             ManifestRecord(
                 content_id=self.content_id,
@@ -577,14 +576,6 @@ def _check_size(stamper: Stamper, width: int, height: int, where: Path) -> None:
             f"at least {_MIN_CLIP_LONG}x{_MIN_CLIP_SHORT} (smaller clips do not decode "
             "reliably once encoded)"
         )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _move_into_place(temporary: Path, destination: Path, force: bool) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 from ..errors import InputError, OutputExistsError
 
-__all__ = ["read_input", "write_atomic"]
+__all__ = ["read_input", "sha256_file", "write_atomic"]
 
 
 def write_atomic(path: Path, data: bytes, *, force: bool = False, mode: int = 0o644) -> None:
@@ -61,3 +62,12 @@ def read_input(path: Path) -> bytes:
     if not data:
         raise InputError(f"{path}: empty file")
     return data
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks (clips can be gigabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

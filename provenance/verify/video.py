@@ -15,13 +15,13 @@ shorten it) and frames at fingerprinted moments must match their signed fingerpr
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import _c2pa
+from .._internal.files import sha256_file
 from ..errors import ManifestError, WatermarkError
 from ..fingerprint import Fingerprint, luma_fingerprint
 from ..manifest import ClipFacts, StampClaims
@@ -370,14 +370,6 @@ def _match(
         yield nearest
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _report(
     path: Path,
     info: VideoInfo,
@@ -395,7 +387,7 @@ def _report(
     return VerificationReport(
         file=str(path),
         format=MP4 if _is_bmff(info) else f"video ({info.container})",
-        sha256=_sha256(path),
+        sha256=sha256_file(path),
         verdict=verdict,
         synthetic=synthetic,
         problems=checks.problems,
