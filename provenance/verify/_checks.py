@@ -14,7 +14,8 @@ from .. import _c2pa
 from ..consent import Purpose, Use, scope_violations
 from ..errors import ConsentError, ManifestError
 from ..manifest import TRAINED_ALGORITHMIC_MEDIA, StampClaims, parse_claims
-from ..watermark import Detection
+from ..repository import ManifestRecord, ManifestRepository
+from ..watermark import ContentId, Detection
 from .report import (
     Check,
     CheckStatus,
@@ -33,6 +34,7 @@ __all__ = [
     "check_manifest",
     "check_watermark",
     "claims_or_none",
+    "find_record",
     "manifest_section",
     "watermark_section",
 ]
@@ -279,3 +281,28 @@ def _violations(claims: StampClaims) -> list[dict[str, str]]:
             if entry not in found:
                 found.append(entry)
     return found
+
+
+def find_record(
+    repository: ManifestRepository | None, content_id: ContentId, checks: Checks
+) -> ManifestRecord | None:
+    """The repository record a watermark payload leads to, recording how the lookup went."""
+    if repository is None:
+        checks.record(
+            "manifest.resolved",
+            False,
+            f"watermark {content_id} found but no manifest repository is configured to resolve it",
+        )
+        return None
+    record = repository.get(content_id)
+    if record is None:
+        checks.record(
+            "manifest.resolved", False, f"watermark {content_id} is not in the manifest repository"
+        )
+        return None
+    checks.record(
+        "manifest.resolved",
+        True,
+        f"manifest recovered from the repository by watermark {content_id}",
+    )
+    return record

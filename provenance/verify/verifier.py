@@ -34,6 +34,7 @@ from ._checks import (
     check_manifest,
     check_watermark,
     claims_or_none,
+    find_record,
     manifest_section,
     watermark_section,
 )
@@ -154,27 +155,9 @@ class Verifier:
         self, image: LoadedImage, data: bytes, detection: Detection, checks: Checks
     ) -> _c2pa.ManifestReading | None:
         assert detection.content_id is not None
-        if self.repository is None:
-            checks.record(
-                "manifest.resolved",
-                False,
-                f"watermark {detection.content_id} found but no manifest repository "
-                "is configured to resolve it",
-            )
-            return None
-        record = self.repository.get(detection.content_id)
+        record = find_record(self.repository, detection.content_id, checks)
         if record is None:
-            checks.record(
-                "manifest.resolved",
-                False,
-                f"watermark {detection.content_id} is not in the manifest repository",
-            )
             return None
-        checks.record(
-            "manifest.resolved",
-            True,
-            f"manifest recovered from the repository by watermark {detection.content_id}",
-        )
         try:
             if record.mime != image.format.mime:
                 # A frame taken out of a signed clip: the clip's manifest is validated on

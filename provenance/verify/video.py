@@ -39,6 +39,7 @@ from ._checks import (
     check_manifest,
     check_watermark,
     claims_or_none,
+    find_record,
     manifest_section,
     watermark_section,
 )
@@ -155,24 +156,9 @@ def _resolve(
     content_id: ContentId,
     checks: Checks,
 ) -> _c2pa.ManifestReading | None:
-    if repository is None:
-        checks.record(
-            "manifest.resolved",
-            False,
-            f"watermark {content_id} found but no manifest repository is configured to resolve it",
-        )
-        return None
-    record = repository.get(content_id)
+    record = find_record(repository, content_id, checks)
     if record is None:
-        checks.record(
-            "manifest.resolved", False, f"watermark {content_id} is not in the manifest repository"
-        )
         return None
-    checks.record(
-        "manifest.resolved",
-        True,
-        f"manifest recovered from the repository by watermark {content_id}",
-    )
     try:
         if mime is not None and record.mime == mime:
             with path.open("rb") as asset:
