@@ -39,8 +39,8 @@ def open_repository(
 
     Args:
         url: where the repository lives; relative SQLite paths are from the current directory.
-        create: make a new SQLite file if there is none; verifiers pass False so that a
-            mistyped path is an error rather than an empty repository.
+        create: make a new SQLite file (and its directory) if there is none; verifiers pass
+            False so that a mistyped path is an error rather than an empty repository.
 
     Raises:
         InputError: ``url`` is malformed, or ``create`` is false and the SQLite file is missing.
@@ -54,4 +54,6 @@ def open_repository(
         return PostgreSQLRepository(location)
     if not create and not location.path.is_file():
         raise InputError(f"{location.path}: no such repository file")
+    if create:
+        location.path.parent.mkdir(parents=True, exist_ok=True)
     return SQLiteRepository(location.path)
