@@ -16,8 +16,8 @@ from postgres_cluster import (
     OPT_OUT_ENV,
     URL_ENV,
     ClusterUnavailableError,
+    ThrowawayCluster,
     fresh_schema,
-    throwaway_cluster,
 )
 
 import provenance
@@ -132,11 +132,17 @@ def postgres_server() -> Iterator[str]:
     if os.environ.get(URL_ENV):
         yield os.environ[URL_ENV]
         return
+    cluster = ThrowawayCluster()
     try:
-        with throwaway_cluster() as url:
-            yield url
+        url = cluster.start()
     except ClusterUnavailableError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        cluster.stop()
+        problem = str(exc)
+    else:
+        yield url
+        cluster.stop()
+        return
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback
 
 
 @pytest.fixture

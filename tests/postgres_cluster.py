@@ -25,6 +25,7 @@ import psycopg
 
 URL_ENV = "PROVENANCE_TEST_POSTGRES_URL"
 OPT_OUT_ENV = "PROVENANCE_TEST_NO_POSTGRES"
+BINDIR_ENV = "PROVENANCE_TEST_POSTGRES_BINDIR"  # where a non-Debian install keeps initdb
 _SEARCH_DIRS = ("/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin", "/opt/homebrew/bin")
 
 
@@ -34,9 +35,14 @@ class ClusterUnavailableError(RuntimeError):
 
 def find_bindir() -> Path:
     """The newest directory holding ``initdb``, ``pg_ctl`` and ``postgres``."""
-    on_path = shutil.which("initdb")
-    candidates = [Path(on_path).parent] if on_path else []
-    for pattern in _SEARCH_DIRS:
+    if os.environ.get(BINDIR_ENV):
+        candidates = [Path(os.environ[BINDIR_ENV])]
+        patterns: tuple[str, ...] = ()
+    else:
+        on_path = shutil.which("initdb")
+        candidates = [Path(on_path).parent] if on_path else []
+        patterns = _SEARCH_DIRS
+    for pattern in patterns:
         root = Path("/")
         found = sorted(root.glob(pattern.lstrip("/")), key=_version_key, reverse=True)
         candidates.extend(found)
@@ -44,10 +50,10 @@ def find_bindir() -> Path:
         if all((bindir / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres")):
             return bindir
     raise ClusterUnavailableError(
-        "PostgreSQL server binaries (initdb, pg_ctl) not found in PATH or "
-        "/usr/lib/postgresql/<version>/bin; run `make setup` (scripts/system-deps.sh installs "
-        f"Debian's postgresql), or set {URL_ENV} to a server, or set {OPT_OUT_ENV}=1 to skip "
-        "the PostgreSQL backend tests"
+        "PostgreSQL server binaries (initdb, pg_ctl) not found in "
+        f"{', '.join(map(str, candidates)) or 'PATH'} or /usr/lib/postgresql/<version>/bin; "
+        "run `make setup` (scripts/system-deps.sh installs Debian's postgresql), "
+        f"or set {URL_ENV} to a server, or set {OPT_OUT_ENV}=1 to skip the PostgreSQL tests"
     )
 
 
@@ -62,31 +68,40 @@ def _free_port() -> int:
         return port
 
 
-@contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """Start a cluster in a temporary directory; yields its superuser URL; removes it after."""
-    bindir = find_bindir()
-    as_user: list[str] = []
-    base = Path(tempfile.mkdtemp(prefix="provenance-pg-"))
-    try:
-        if os.geteuid() == 0:
-            as_user = _run_as_postgres(base)
+class ThrowawayCluster:
+    """A cluster in a temporary directory, on a free loopback port, removed by :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self._base: Path | None = None
+        self._pg_ctl: list[str] = []
+
+    def start(self) -> str:
+        """Create and start the cluster; returns its superuser URL.
+
+        Raises:
+            ClusterUnavailableError: no server binaries, or initdb or pg_ctl failed.
+        """
+        bindir = find_bindir()
+        self._base = base = Path(tempfile.mkdtemp(prefix="provenance-pg-"))
+        as_user = _run_as_postgres(base) if os.geteuid() == 0 else []
         data, port = base / "data", _free_port()
         _run("initdb", [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-              "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"], base)
+                        "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"], base)
+        self._pg_ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data)]
         # fsync off: the cluster is thrown away, and durability costs seconds per test run.
         options = (f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off")
-        pg_ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data)]
-        _run("pg_ctl start",
-             [*pg_ctl, "-l", str(base / "server.log"), "-w", "-t", "60", "-o", options, "start"],
-             base)
-        try:
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        finally:
-            subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True, check=False)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+        _run("pg_ctl start", [*self._pg_ctl, "-l", str(base / "server.log"), "-w", "-t", "60",
+                              "-o", options, "start"], base)
+        return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def stop(self) -> None:
+        """Stop the server (if it started) and delete the directory."""
+        if self._pg_ctl:
+            subprocess.run([*self._pg_ctl, "-m", "immediate", "stop"], capture_output=True,
+                           check=False)
+        if self._base is not None:
+            shutil.rmtree(self._base, ignore_errors=True)
 
 
 def _run_as_postgres(base: Path) -> list[str]:
