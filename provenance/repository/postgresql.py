@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import UTC
 from types import TracebackType
@@ -59,6 +60,7 @@ class PostgreSQLRepository:
             raise InputError(f"{self.url}: not a PostgreSQL repository URL")
         self._timeout = connect_timeout
         self._closed = False
+        self._reconnecting = threading.Lock()
         self._db = self._connect()
         try:
             self._migrate()
@@ -85,7 +87,9 @@ class PostgreSQLRepository:
         # A long-running service outlives server restarts: a connection the server dropped is
         # replaced on the next call (the call that saw it drop already failed with an error).
         if self._db.closed and not self._closed:
-            self._db = self._connect()
+            with self._reconnecting:  # threads share this object; one of them reconnects
+                if self._db.closed and not self._closed:
+                    self._db = self._connect()
         return self._db
 
     def _migrate(self) -> None:
