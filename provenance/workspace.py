@@ -165,7 +165,13 @@ class Workspace:
         workspace.licenses_dir.mkdir(parents=True, exist_ok=True)
         if force and workspace.repository_path.exists():
             workspace.repository_path.unlink()
-        workspace.repository().close()
+        # The repository --repository names, even where $PROVENANCE_REPOSITORY would win later.
+        recorded = settings.repository
+        open_repository(
+            RepositoryUrl.parse(recorded, base=workspace.root)
+            if recorded is not None
+            else workspace.repository_url()
+        ).close()
         write_atomic(settings_path, settings.to_json(), force=True)
         return workspace
 

@@ -82,12 +82,15 @@ def test_unreachable_database_is_one_line_without_password(tmp_path: Path) -> No
 def test_sqlite_url_in_settings_is_relative_to_the_workspace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PROVENANCE_REPOSITORY", raising=False)
+    monkeypatch.setenv("PROVENANCE_REPOSITORY", str(tmp_path / "elsewhere.sqlite"))
     monkeypatch.chdir(tmp_path)
     made = run("init", "ws", "--repository", "sqlite:///db/manifests.sqlite")
     assert made.exit_code == 0, made.output
     assert (tmp_path / "ws" / "db" / "manifests.sqlite").is_file()
-    assert str(tmp_path / "ws" / "db" / "manifests.sqlite") in made.stdout
+    assert not (tmp_path / "db").exists()
+    monkeypatch.delenv("PROVENANCE_REPOSITORY")
+    shown = run("init", "ws2", "--repository", "sqlite:///db/manifests.sqlite")
+    assert str(tmp_path / "ws2" / "db" / "manifests.sqlite") in shown.stdout
 
 
 def test_verify_repository_flag_and_environment(
