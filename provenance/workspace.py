@@ -12,13 +12,14 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ._internal.files import write_atomic
 from .errors import WorkspaceError
 from .identity import CertificateAuthority, SigningAlgorithm, SigningIdentity
+from .labels import LabelSettings
 from .owner import OwnerKey
 from .repository import SQLiteRepository
 from .trust import TrustAnchors
@@ -39,6 +40,8 @@ class WorkspaceSettings:
     issuer: int
     engine: str
     created_at: str
+    labels: LabelSettings = field(default_factory=LabelSettings)
+    """The vendor's labelling profile (spec/labels.md); absent in older files: defaults."""
 
     def to_json(self) -> bytes:
         body = {
@@ -47,6 +50,7 @@ class WorkspaceSettings:
             "issuer": self.issuer,
             "engine": self.engine,
             "created_at": self.created_at,
+            "labels": self.labels.to_dict(),
         }
         return (json.dumps(body, indent=2) + "\n").encode()
 
@@ -59,7 +63,14 @@ class WorkspaceSettings:
             issuer = int(body["issuer"])
             if not 0 <= issuer < 1 << 16:
                 raise ValueError("issuer must fit in 16 bits")
-            return cls(str(body["vendor"]), issuer, str(body["engine"]), str(body["created_at"]))
+            labels = LabelSettings.from_dict(body.get("labels", {}))
+            return cls(
+                str(body["vendor"]),
+                issuer,
+                str(body["engine"]),
+                str(body["created_at"]),
+                labels,
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise WorkspaceError(f"{source}: not a workspace settings file ({exc})") from exc
 
@@ -118,8 +129,11 @@ class Workspace:
         engine: str = DEFAULT_ENGINE,
         passphrase: bytes | None = None,
         force: bool = False,
+        labels: LabelSettings | None = None,
     ) -> Workspace:
         """Create a workspace: root CA, signing certificate, demo owner key, empty repository.
+
+        ``labels`` is the vendor's labelling profile (default: visible label off, English).
 
         Raises:
             WorkspaceError: a workspace already exists there and ``force`` is false.
@@ -134,6 +148,7 @@ class Workspace:
             issuer=secrets.randbelow(1 << 16),
             engine=engine,
             created_at=datetime.now(UTC).isoformat(),
+            labels=labels or LabelSettings(),
         )
         workspace = cls(root.resolve(), settings)
         workspace.generate_identity(algorithm=algorithm, passphrase=passphrase, force=True)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # System programs the project uses that PyPI cannot provide: the ffmpeg and ffprobe command
 # lines (tests re-encode stamped clips the way a platform would, and extract frames, with the
-# real ffmpeg rather than our own PyAV code). Installed from Debian's packages when missing.
+# real ffmpeg rather than our own PyAV code), and exiftool (tests read the GB 45438 / XMP labels
+# back with it, as a platform would). Installed from Debian's packages when missing.
 set -euo pipefail
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
