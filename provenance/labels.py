@@ -112,12 +112,8 @@ class AigcLabel:
 
     @property
     def first_written(self) -> bool:
-        """The propagator fields still repeat the producer's (nobody passed it on yet)."""
-        return (
-            self.content_propagator == self.content_producer
-            and self.propagate_id == self.produce_id
-            and self.reserved_code2 == self.reserved_code1
-        )
+        """Nobody passed it on yet: ReservedCode2 still mirrors ReservedCode1."""
+        return self.reserved_code2 == self.reserved_code1
 
     def producer_integrity_ok(self) -> bool:
         """``ReservedCode1`` is our integrity value over the producer fields."""
@@ -125,14 +121,20 @@ class AigcLabel:
         return self.reserved_code1 == expected
 
     def propagator_integrity_ok(self) -> bool | None:
-        """``ReservedCode2`` checked: None when it is not in our form (another platform's)."""
-        if self.first_written:
-            return True
+        """``ReservedCode2`` checked: None when it is not in our form (another platform's).
+
+        On the first write the propagator fields repeat the producer's, so they must hash
+        to the mirrored value as the producer fields did; after ``label propagate`` they
+        must hash, chained to ReservedCode1, to the propagator's own value.
+        """
         if not self.reserved_code2.startswith(INTEGRITY_PREFIX):
             return None
-        expected = propagator_integrity(
-            self.content_propagator, self.propagate_id, self.reserved_code1
-        )
+        if self.first_written:
+            expected = producer_integrity(self.label, self.content_propagator, self.propagate_id)
+        else:
+            expected = propagator_integrity(
+                self.content_propagator, self.propagate_id, self.reserved_code1
+            )
         return self.reserved_code2 == expected
 
     def fields(self) -> dict[str, str]:

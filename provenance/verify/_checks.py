@@ -98,6 +98,7 @@ def manifest_section(
         signer_issuer=reading.signer_issuer,
         signed_at=reading.signed_at,
         digital_source_type=_digital_source_type(reading.assertions),
+        timestamped=any(s.code == "timeStamp.validated" for s in reading.successes),
     )
 
 

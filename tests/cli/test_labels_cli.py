@@ -131,3 +131,136 @@ def test_stamped_clip_carries_the_label_in_mdta_and_xmp_and_stays_trusted(
     assert meta["XMP-TC260:Aigc"] == tags["AIGC"]
     assert meta["XMP-iptcExt:DigitalSourceType"] == TRAINED_ALGORITHMIC_MEDIA
     assert trusted(studio, out)
+
+
+# --- verify: the labels section and the compliance profiles ------------------------------
+
+TC260_CONFIG = """%Image::ExifTool::UserDefined = (
+    'Image::ExifTool::XMP::Main' => {
+        TC260 => { SubDirectory => { TagTable => 'Image::ExifTool::UserDefined::TC260' } },
+    },
+);
+%Image::ExifTool::UserDefined::TC260 = (
+    GROUPS => { 0 => 'XMP', 1 => 'XMP-TC260', 2 => 'Image' },
+    NAMESPACE => { 'TC260' => 'http://www.tc260.org.cn/ns/AIGC/1.0/' },
+    WRITABLE => 'string',
+    AIGC => { },
+);
+1;
+"""
+
+
+def exiftool_write_aigc(path: Path, value: str) -> None:
+    """Hand-edit the label the way a user would: exiftool taught the TC260 namespace."""
+    config = path.with_name("tc260.config")
+    config.write_text(TC260_CONFIG)
+    subprocess.run(
+        ["exiftool", "-config", str(config), "-q", "-overwrite_original",
+         f"-XMP-TC260:AIGC={value}", str(path)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def obligations(report: dict[str, Any]) -> dict[str, str]:
+    return {o["id"]: o["status"] for o in report["compliance"]["obligations"]}
+
+
+@pytest.fixture(scope="module")
+def labelled_png(studio: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    from PIL import Image
+
+    from provenance.media.synthetic import avatar_frame
+
+    src = tmp_path_factory.mktemp("src") / "frame.png"
+    Image.fromarray(avatar_frame(384, 512, seed=3)).save(src)
+    out = src.with_name("labelled.png")
+    return out, stamp(studio, src, out, "--visible-label")["content_id"]
+
+
+def test_verify_reports_the_label_the_iptc_type_and_the_sb942_disclosure(
+    studio: Path, labelled_png: tuple[Path, str]
+) -> None:
+    path, content_id = labelled_png
+    code, report = verify(studio, path)
+    assert code == 0, report["problems"]
+    labels = report["labels"]
+    aigc = labels["aigc"]
+    assert aigc["present"] and aigc["placements"] == ["xmp"]
+    assert aigc["fields"]["ProduceID"] == content_id
+    assert aigc["integrity_valid"] and aigc["matches_signed_copy"] and aigc["produce_id_matches"]
+    assert aigc["propagated"] is False
+    assert labels["xmp_digital_source_type"] == TRAINED_ALGORITHMIC_MEDIA
+    latent = labels["latent_disclosure"]
+    assert latent["present"] and latent["provider"] == "Label Studio"
+    assert latent["system_name"] == "avatar-provenance" and latent["system_version"]
+    assert latent["unique_id"] == content_id and latent["created_at"].endswith("Z")
+    assert labels["visible_label"]["declared"]
+    assert labels["visible_label"]["text_height_ratio"] >= 0.05
+
+
+def test_profiles_judge_a_labelled_still_field_by_field(
+    studio: Path, labelled_png: tuple[Path, str]
+) -> None:
+    path, _ = labelled_png
+    code, report = verify(studio, path, "--profile", "cn")
+    assert code == 0 and report["compliance"]["met"], report["compliance"]
+    assert set(obligations(report).values()) == {"met"}
+    code, report = verify(studio, path, "--profile", "us-ca")
+    assert code == 0 and report["compliance"]["met"]
+    code, report = verify(studio, path, "--profile", "eu")
+    # Signed and watermarked, but not time-stamped (no TSA offline): exit 1, named.
+    assert code == 1 and not report["compliance"]["met"]
+    assert obligations(report)["eu.metadata.timestamped"] == "missed"
+    assert obligations(report)["eu.watermark"] == "met"
+    human = invoke(studio, "verify", str(path), "--profile", "eu").stdout
+    assert "MISSED   eu.metadata.timestamped" in human
+
+
+@pytest.mark.parametrize("recompute", [False, True], ids=["naive", "recomputed-hash"])
+def test_a_hand_edited_aigc_field_is_reported_by_profile_cn(
+    studio: Path, labelled_png: tuple[Path, str], recompute: bool
+) -> None:
+    from dataclasses import replace
+
+    from provenance.labels import producer_integrity
+
+    path, _ = labelled_png
+    edited = path.with_name(f"edited-{recompute}.png")
+    shutil.copy(path, edited)
+    label = AigcLabel.from_json(exiftool(edited)["XMP-TC260:Aigc"])
+    forged = replace(label, content_producer="0011FORGED")
+    if recompute:  # an editor who read spec/labels.md and fixed ReservedCode1 too
+        code1 = producer_integrity("1", "0011FORGED", label.produce_id)
+        forged = replace(forged, reserved_code1=code1)
+    exiftool_write_aigc(edited, forged.to_json())
+
+    code, report = verify(studio, edited, "--profile", "cn")
+    assert code == 1
+    assert obligations(report)["cn.implicit_label.integrity"] == "missed"
+    aigc = report["labels"]["aigc"]
+    assert aigc["matches_signed_copy"] is False
+    assert aigc["integrity_valid"] is (True if recompute else False)
+    assert any("differs from the signed copy in ContentProducer" in p for p in report["problems"])
+
+
+def test_unlabelled_file_misses_every_cn_obligation_and_exits_3(
+    studio: Path, make_frame: Callable[..., Path]
+) -> None:
+    code, report = verify(studio, make_frame(), "--profile", "cn")
+    assert code == 3
+    assert set(obligations(report).values()) == {"missed"}
+
+
+def test_clip_labels_are_verified_in_both_placements(
+    studio: Path, clip: tuple[Path, dict[str, Any]]
+) -> None:
+    path, result = clip
+    code, report = verify(studio, path, "--profile", "us-ca")
+    assert code == 0, report["problems"]
+    aigc = report["labels"]["aigc"]
+    assert aigc["placements"] == ["mp4-mdta", "mp4-xmp"] and aigc["placements_agree"]
+    assert report["labels"]["latent_disclosure"]["unique_id"] == result["content_id"]
+    code, report = verify(studio, path, "--profile", "cn")
+    # No visible label on this clip: the one obligation missed, by name.
+    assert code == 1
+    assert [k for k, v in obligations(report).items() if v != "met"] == ["cn.explicit_label"]
