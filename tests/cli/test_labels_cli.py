@@ -264,3 +264,80 @@ def test_clip_labels_are_verified_in_both_placements(
     # No visible label on this clip: the one obligation missed, by name.
     assert code == 1
     assert [k for k, v in obligations(report).items() if v != "met"] == ["cn.explicit_label"]
+
+
+# --- the visible label ------------------------------------------------------------------
+
+
+def rgb_of(path: Path) -> Any:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.convert("RGB")
+
+
+def label_region_change(before: Any, after: Any) -> float:
+    """Mean absolute change in the top-left corner where the label goes (8% x 30%)."""
+    import numpy as np
+
+    before, after = np.asarray(before), np.asarray(after)
+    h, w = before.shape[:2]
+    rows, cols = slice(0, int(0.08 * h) + 4), slice(0, int(0.3 * w))
+    return float(np.abs(before[rows, cols].astype(int) - after[rows, cols].astype(int)).mean())
+
+
+def test_visible_label_is_drawn_on_request_and_absent_when_switched_off(
+    studio: Path, make_frame: Callable[..., Path]
+) -> None:
+    src = make_frame(size=(640, 360))
+    on, off = src.with_name("on.png"), src.with_name("off.png")
+    stamp(studio, src, on, "--visible-label")
+    stamp(studio, src, off, "--no-visible-label")
+    assert label_region_change(rgb_of(src), rgb_of(on)) > 20
+    assert label_region_change(rgb_of(src), rgb_of(off)) < 2
+    assert verify(studio, off)[1]["labels"]["visible_label"]["declared"] is False
+    # The workspace default (off) applies without a flag.
+    default = src.with_name("default.png")
+    stamp(studio, src, default)
+    assert label_region_change(rgb_of(src), rgb_of(default)) < 2
+
+
+def test_chinese_label_on_the_opening_seconds_of_a_clip(
+    tmp_path: Path, avatar_clip: Callable[..., Path]
+) -> None:
+    import av
+    import numpy as np
+
+    root = tmp_path / "zh"
+    init = ["init", str(root), "--vendor", "ZH Studio", "--visible-label",
+            "--label-language", "zh"]  # fmt: skip
+    assert CliRunner().invoke(cli, init).exit_code == 0
+    grant = ["license", "grant", "--face-id", "face-0200", "--allow", "education",
+             "--territory", "CN", "--until", (date.today() + timedelta(days=30)).isoformat(),
+             "-o", str(root / "license.json")]  # fmt: skip
+    assert invoke(root, *grant).exit_code == 0
+    source = avatar_clip(tmp_path / "src.mp4", seconds=4.0, fps=10, audio=False)
+    out = tmp_path / "zh.mp4"
+    stamp(root, source, out)
+
+    def frames(path: Path) -> dict[float, Any]:
+        with av.open(str(path)) as container:
+            return {
+                round(float(f.time), 1): f.to_ndarray(format="rgb24")
+                for f in container.decode(video=0)
+            }
+
+    before, after = frames(source), frames(out)
+    changes = {t: label_region_change(before[t], after[t]) for t in (0.0, 1.9, 2.9, 3.1, 3.9)}
+    assert min(changes[0.0], changes[1.9], changes[2.9]) > 20, changes
+    assert max(changes[3.1], changes[3.9]) < 3, changes
+    code, report = verify(root, out, "--profile", "cn")
+    assert code == 0, report["compliance"]
+    visible = report["labels"]["visible_label"]
+    assert visible["text"] == "AI生成" and visible["duration_s"] == 3.0
+    assert visible["text_height_ratio"] >= 0.05
+    shot = Path(__file__).parent.parent.parent / ".screenshots"
+    if shot.is_dir():  # for a person to look at: `mkdir .screenshots` and rerun
+        from PIL import Image
+
+        Image.fromarray(np.asarray(after[0.0])).save(shot / "visible-label-zh.png")
