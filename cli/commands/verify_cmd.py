@@ -86,6 +86,10 @@ def _render(report: VerificationReport) -> None:
         how = "recovered via watermark" if manifest.recovered_via_watermark else manifest.source
         rows.append(("manifest", f"{manifest.validation_state}, {how}, signed by "
                                  f"{manifest.signer or 'unknown'}"))
+        if manifest.parent_label:
+            rows.append(("update", f"{', '.join(manifest.edits) or 'no actions'} by "
+                                   f"{manifest.signer or 'unknown'} over the stamp's "
+                                   "manifest (its parent ingredient)"))
     else:
         rows.append(("manifest", "none"))
     if mark.detected:

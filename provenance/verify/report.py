@@ -92,6 +92,12 @@ class ManifestSection(_Model):
     timestamped: bool | None = Field(
         None, description="the signature carries a validated RFC 3161 time-stamp"
     )
+    parent_label: str | None = Field(
+        None, description="when this manifest updates another (parentOf): that manifest"
+    )
+    edits: list[str] = Field(
+        default_factory=list, description="an update's actions, e.g. c2pa.edited.metadata"
+    )
 
 
 class WatermarkSection(_Model):

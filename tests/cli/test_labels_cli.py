@@ -341,3 +341,52 @@ def test_chinese_label_on_the_opening_seconds_of_a_clip(
         from PIL import Image
 
         Image.fromarray(np.asarray(after[0.0])).save(shot / "visible-label-zh.png")
+
+
+# --- the platform side: label propagate -----------------------------------------------------
+
+
+def test_platform_propagation_reads_as_a_signed_update_and_keeps_the_producer_label(
+    studio: Path, labelled_png: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, content_id = labelled_png
+    platform = tmp_path / "platform"
+    assert CliRunner().invoke(cli, ["init", str(platform), "--vendor", "Platform"]).exit_code == 0
+    out = tmp_path / "propagated.png"
+    before = path.read_bytes()
+    result = invoke(platform, "label", "propagate", str(path), "-o", str(out),
+                    "--propagator", "0011PLATFORM", "--propagate-id", "pf-42")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes() == before
+
+    label = AigcLabel.from_json(exiftool(out)["XMP-TC260:Aigc"])
+    assert (label.content_propagator, label.propagate_id) == ("0011PLATFORM", "pf-42")
+    assert label.produce_id == content_id and label.producer_integrity_ok()
+    assert label.propagator_integrity_ok() is True
+
+    trust = ["--trust", str(studio / "keys" / "root-ca.pem"),
+             "--trust", str(platform / "keys" / "root-ca.pem")]  # fmt: skip
+    code, report = verify(studio, out, *trust, "--profile", "cn")
+    assert code == 0, report["problems"]
+    manifest = report["manifest"]
+    assert manifest["validation_state"] == "Trusted"
+    assert manifest["signer"] == "Platform C2PA Signer"
+    assert manifest["parent_label"] and manifest["edits"] == ["c2pa.edited.metadata"]
+    assert report["likeness"]["face_id"] == "face-0100"
+    assert report["labels"]["aigc"]["propagated"] is True
+    assert report["compliance"]["met"]
+    # Without the platform's anchor the update is honest but untrusted: exit 1, named.
+    code, report = verify(studio, out)
+    assert code == 1 and any("trust anchor" in p for p in report["problems"])
+
+
+def test_propagating_a_file_without_a_label_exits_2_and_writes_nothing(
+    studio: Path, make_frame: Callable[..., Path]
+) -> None:
+    src = make_frame()
+    out = src.with_name("never.png")
+    result = invoke(studio, "label", "propagate", str(src), "-o", str(out),
+                    "--propagator", "P", "--propagate-id", "1")  # fmt: skip
+    assert result.exit_code == 2
+    assert "no GB 45438 AIGC label" in result.stderr and "Traceback" not in result.output
+    assert not out.exists()
