@@ -12,13 +12,14 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ._internal.files import write_atomic
 from .errors import WorkspaceError
 from .identity import CertificateAuthority, SigningAlgorithm, SigningIdentity
+from .labels import LabelSettings
 from .owner import OwnerKey
 from .repository import ManifestRepository, RepositoryUrl, configured_url, open_repository
 from .trust import TrustAnchors
@@ -40,6 +41,8 @@ class WorkspaceSettings:
     engine: str
     created_at: str
     repository: str | None = None  # a repository URL; None: repository.sqlite in the workspace
+    labels: LabelSettings = field(default_factory=LabelSettings)
+    """The vendor's labelling profile (spec/labels.md); absent in older files: defaults."""
 
     def to_json(self) -> bytes:
         body: dict[str, object] = {
@@ -48,6 +51,7 @@ class WorkspaceSettings:
             "issuer": self.issuer,
             "engine": self.engine,
             "created_at": self.created_at,
+            "labels": self.labels.to_dict(),
         }
         if self.repository is not None:
             body["repository"] = self.repository
@@ -65,12 +69,14 @@ class WorkspaceSettings:
             repository = body.get("repository")
             if repository is not None and not isinstance(repository, str):
                 raise ValueError("repository must be a URL string")
+            labels = LabelSettings.from_dict(body.get("labels", {}))
             return cls(
                 str(body["vendor"]),
                 issuer,
                 str(body["engine"]),
                 str(body["created_at"]),
                 repository,
+                labels,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise WorkspaceError(f"{source}: not a workspace settings file ({exc})") from exc
@@ -131,6 +137,7 @@ class Workspace:
         passphrase: bytes | None = None,
         force: bool = False,
         repository: str | None = None,
+        labels: LabelSettings | None = None,
     ) -> Workspace:
         """Create a workspace: root CA, signing certificate, demo owner key, empty repository.
 
@@ -138,6 +145,7 @@ class Workspace:
             repository: a repository URL to record in the settings (``spec/repository.md``);
                 by default ``repository.sqlite`` in the workspace. With ``force``, only that
                 default file is emptied: a configured repository may be shared.
+            labels: the vendor's labelling profile (default: visible label off, English).
 
         Raises:
             WorkspaceError: a workspace already exists there and ``force`` is false, or
@@ -158,6 +166,7 @@ class Workspace:
             engine=engine,
             created_at=datetime.now(UTC).isoformat(),
             repository=repository,
+            labels=labels or LabelSettings(),
         )
         workspace = cls(root.resolve(), settings)
         workspace.generate_identity(algorithm=algorithm, passphrase=passphrase, force=True)
