@@ -8,7 +8,15 @@ import click
 
 from ._errors import ProvenanceGroup
 from ._state import AppState
-from .commands import init_cmd, keys_cmd, license_cmd, sample_cmd, stamp_cmd, verify_cmd
+from .commands import (
+    init_cmd,
+    keys_cmd,
+    license_cmd,
+    sample_cmd,
+    stamp_cmd,
+    stream_cmd,
+    verify_cmd,
+)
 
 
 @click.group(cls=ProvenanceGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +43,7 @@ for command in (
     keys_cmd.keys,
     license_cmd.license_group,
     stamp_cmd.stamp,
+    stream_cmd.stream,
     verify_cmd.verify,
     sample_cmd.sample,
 ):

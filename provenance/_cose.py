@@ -11,6 +11,7 @@ header, as c2pa-rs and the SVTA validator do.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -51,21 +52,22 @@ def sign1(payload: bytes, key: Ed25519PrivateKey, *, kid: bytes) -> bytes:
     )
 
 
-def _parts(data: bytes) -> tuple[bytes, dict[Any, Any], bytes | None, bytes]:
+def _parts(data: bytes) -> tuple[bytes, Mapping[Any, Any], bytes | None, bytes]:
     item = _cbor.loads(data, what="COSE_Sign1")
     if isinstance(item, _cbor.Tagged):
         if item.tag != _cbor.COSE_SIGN1_TAG:
             raise ManifestError(f"COSE_Sign1: unexpected CBOR tag {item.tag}")
         item = item.value
-    if not (isinstance(item, list) and len(item) == 4):
+    # cbor2 decodes the contents of a tag as immutable: a tuple and a frozendict.
+    if not (isinstance(item, list | tuple) and len(item) == 4):
         raise ManifestError("COSE_Sign1: not a four-element array")
     protected, unprotected, payload, signature = item
-    if not isinstance(protected, bytes) or not isinstance(unprotected, dict):
+    if not isinstance(protected, bytes) or not isinstance(unprotected, Mapping):
         raise ManifestError("COSE_Sign1: malformed headers")
     if not isinstance(signature, bytes) or not (payload is None or isinstance(payload, bytes)):
         raise ManifestError("COSE_Sign1: malformed payload or signature")
     header = _cbor.loads(protected, what="COSE_Sign1 protected header") if protected else {}
-    if not isinstance(header, dict) or header.get(_HEADER_ALG) != ALG_EDDSA:
+    if not isinstance(header, Mapping) or header.get(_HEADER_ALG) != ALG_EDDSA:
         raise ManifestError("COSE_Sign1: algorithm is not EdDSA")
     return protected, unprotected, payload, signature
 

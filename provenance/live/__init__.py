@@ -9,13 +9,18 @@ Verification is in :mod:`provenance.verify.stream`.
 """
 
 from .session import LIVE_LABEL, StreamFacts
+from .sources import RAW_PIXEL_FORMATS, paced, raw_frames, stream_frames
 from .stamper import LIVE_ENCODING, SegmentWritten, StampedStream, StreamStamper
 
 __all__ = [
     "LIVE_ENCODING",
     "LIVE_LABEL",
+    "RAW_PIXEL_FORMATS",
     "SegmentWritten",
     "StampedStream",
     "StreamFacts",
     "StreamStamper",
+    "paced",
+    "raw_frames",
+    "stream_frames",
 ]
