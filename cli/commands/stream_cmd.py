@@ -36,7 +36,7 @@ if TYPE_CHECKING:
               type=click.FloatRange(0.5, 10), help="Segment length (one GOP each).")
 @click.option("--preset", default="veryfast", show_default=True,
               help="Encoder preset (ultrafast ... veryslow).")
-@click.option("--crf", default=23, show_default=True, type=click.IntRange(0, 51),
+@click.option("--crf", default=18, show_default=True, type=click.IntRange(0, 51),
               help="Encoder constant rate factor.")
 @click.option("--engine", help="Watermark engine (default: the workspace's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -54,9 +54,9 @@ __all__ = ["LIVE_ENCODING", "SegmentWritten", "StampedStream", "StreamStamper"]
 _logger = logging.getLogger(__name__)
 
 MP4 = "video/mp4"
-# Live defaults: veryfast keeps 720p30 real time on two cores; CRF 23 is x264's default
-# quality, where the luma mark still reads after a 480p re-encode.
-LIVE_ENCODING = Encoding(preset="veryfast", crf=23)
+# Live defaults: veryfast keeps 720p30 real time on two cores; CRF 18 as for clips: at
+# CRF 23 a 360p stream's mark no longer read after a second CRF 23 re-encode (measured).
+LIVE_ENCODING = Encoding(preset="veryfast", crf=18)
 # A session key signs for at most a day; a longer stream would need a new init segment.
 _SESSION_VALIDITY_S = 24 * 3600
 _MIN_SHORT, _MIN_LONG = 270, 480

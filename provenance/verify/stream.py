@@ -232,7 +232,9 @@ class StreamVerifier:
         in_order = self._check_sequence(info.sequence, checks)
         if in_order and self._chain.unsigned_since_last == 0:
             self._check_chain(info.previous, checks)
-        if own and intact and in_order is not None:
+        # The signed number and hash are authentic even when the content is not, so an
+        # altered segment still holds its place: the next one is not reported missing.
+        if own and in_order is not None:
             self._accept(info.sequence, info.hash, advance=in_order or self._ahead(info.sequence))
         status = SegmentStatus.VERIFIED if not checks.problems else SegmentStatus.FAILED
         return info.sequence, status, None
