@@ -71,18 +71,20 @@ def _stamp(workspace: Workspace, license: License, out: Path, seconds: int, seed
         for index in range(seconds * FPS):
             live.write_rgb(avatar_clip_frame(index, height, width, fps=FPS, seed=seed))
     result = live.result
-    return Stream(
-        result, result.init.read_bytes(), [s.path.read_bytes() for s in result.segments]
-    )
+    return Stream(result, result.init.read_bytes(), [s.path.read_bytes() for s in result.segments])
 
 
 @pytest.fixture(scope="module")
-def stream(workspace: Workspace, license: License, tmp_path_factory: pytest.TempPathFactory) -> Stream:
+def stream(
+    workspace: Workspace, license: License, tmp_path_factory: pytest.TempPathFactory
+) -> Stream:
     return _stamp(workspace, license, tmp_path_factory.mktemp("a") / "lesson.m3u8", 6, seed=1)
 
 
 @pytest.fixture(scope="module")
-def other(workspace: Workspace, license: License, tmp_path_factory: pytest.TempPathFactory) -> Stream:
+def other(
+    workspace: Workspace, license: License, tmp_path_factory: pytest.TempPathFactory
+) -> Stream:
     return _stamp(workspace, license, tmp_path_factory.mktemp("b") / "other.m3u8", 2, seed=2)
 
 
@@ -101,9 +103,7 @@ def _statuses(verifier: StreamVerifier) -> list[SegmentStatus]:
 
 
 def _strip_signature(segment: bytes) -> bytes:
-    return b"".join(
-        box.of(segment) for box in iter_boxes(segment) if box.type != "emsg"
-    )
+    return b"".join(box.of(segment) for box in iter_boxes(segment) if box.type != "emsg")
 
 
 OK, BAD, MARK = SegmentStatus.VERIFIED, SegmentStatus.FAILED, SegmentStatus.WATERMARK_ONLY
@@ -186,7 +186,9 @@ def test_segment_spliced_from_another_stream(
     assert _statuses(replaced) == [OK, BAD, BAD]
 
 
-def test_stripped_signature_falls_back_to_the_watermark(workspace: Workspace, stream: Stream) -> None:
+def test_stripped_signature_falls_back_to_the_watermark(
+    workspace: Workspace, stream: Stream
+) -> None:
     a, b, c = stream.segments
     verifier = _feed(workspace, stream, [a, _strip_signature(b), c])
     report = verifier.report(file="s")
