@@ -26,7 +26,7 @@ from provenance.media.bmff import box_types, iter_boxes
 from provenance.media.synthetic import avatar_clip_frame
 from provenance.owner import OwnerKey
 from provenance.stamp import Stamper
-from provenance.verify import StreamVerifier, Verdict, verify_playlist
+from provenance.verify import StreamVerifier, Verdict, Verifier, verify_playlist
 from provenance.verify.report import SegmentStatus
 from provenance.workspace import Workspace
 
@@ -213,6 +213,11 @@ def test_segment_reencoded_smaller_still_names_the_stream(
     a, _, c = stream.segments
     verifier = _feed(workspace, stream, [a, smaller.read_bytes(), c])
     assert _statuses(verifier) == [OK, MARK, OK]
+    # Verified on its own, as a clip, it resolves to the stream manifest.
+    alone = Verifier(trust=workspace.trust_anchors(), repository=workspace.repository())
+    report = alone.verify_file(smaller)
+    assert report.manifest.recovered_via_watermark and report.likeness.face_id == "face-live"
+    assert report.verdict is Verdict.VERIFIED, report.problems
 
 
 def test_the_played_stream_has_every_frame(stream: Stream) -> None:
