@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench bench-video robustness clean
+.PHONY: setup system-deps demo test lint typecheck pytest bench bench-video bench-live robustness clean
 
 setup: $(STAMP) system-deps
 
@@ -47,6 +47,12 @@ bench: setup
 # BENCH_VIDEO_ARGS=--quick for a smoke test, or e.g. --memory-long-seconds 300.
 bench-video: setup
 	$(BIN)/python -m benchmarks.video $(BENCH_VIDEO_ARGS)
+
+# Live streams: stamping rate, watermark share, signing and verifying per segment, and the
+# 60-second done-when stream read by ffprobe (benchmarks/README.md). A few minutes;
+# BENCH_LIVE_ARGS=--seconds 10 for a quick run.
+bench-live: setup
+	$(BIN)/python -m benchmarks.live $(BENCH_LIVE_ARGS)
 
 # Watermark engines side by side: attacks, quality, speed, bitrate (benchmarks/README.md).
 # About 10 minutes on 2 cores; ROBUSTNESS_ARGS=--quick for a 30 s smoke test.

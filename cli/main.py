@@ -15,6 +15,7 @@ from .commands import (
     license_cmd,
     sample_cmd,
     stamp_cmd,
+    stream_cmd,
     verify_cmd,
 )
 
@@ -43,6 +44,7 @@ for command in (
     keys_cmd.keys,
     license_cmd.license_group,
     stamp_cmd.stamp,
+    stream_cmd.stream,
     verify_cmd.verify,
     sample_cmd.sample,
     label_cmd.label_group,

@@ -119,14 +119,19 @@ _ENCODERS: Final = {VideoCodec.H264: "libx264", VideoCodec.H265: "libx265"}
 class Encoding:
     """Encoder settings: codec, constant-quality level, speed preset and threads.
 
+    ``gop`` fixes the keyframe interval in frames (scene-cut keyframes off), so a live
+    segmenter can cut every segment on a keyframe; None lets the encoder choose.
+
     Raises:
-        InputError: ``crf`` outside 0..51, an unknown preset, negative threads or codec.
+        InputError: ``crf`` outside 0..51, an unknown preset, negative threads, a ``gop``
+            below 1, or codec.
     """
 
     codec: VideoCodec = VideoCodec.H264
     crf: int = 18
     preset: str = "medium"
     threads: int = 0  # 0 lets the encoder choose
+    gop: int | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -139,6 +144,8 @@ class Encoding:
             raise InputError(f"unknown preset '{self.preset}' (use one of {sorted(_PRESETS)})")
         if self.threads < 0:
             raise InputError(f"threads must be 0 (auto) or more, not {self.threads}")
+        if self.gop is not None and self.gop < 1:
+            raise InputError(f"gop must be at least 1 frame, not {self.gop}")
 
 
 _DEFAULT_ENCODING = Encoding()
@@ -801,10 +808,14 @@ def _add_video_stream(
         # x265 prints a banner and per-encode statistics to stderr itself, past FFmpeg's
         # log; threads map to its thread pool.
         params = "log-level=error" + (f":pools={encoding.threads}" if encoding.threads else "")
+        if encoding.gop:
+            params += f":keyint={encoding.gop}:min-keyint={encoding.gop}:scenecut=0"
         options["x265-params"] = params
         # FFmpeg's default 'hev1' keeps parameter sets in-band; Apple players accept only
         # 'hvc1' (parameter sets in the sample description).
         stream.codec_tag = "hvc1"
+    elif encoding.gop:
+        options.update(g=str(encoding.gop), keyint_min=str(encoding.gop), sc_threshold="0")
     stream.options = dict(options)
     return stream
 

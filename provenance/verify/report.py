@@ -28,7 +28,10 @@ __all__ = [
     "ManifestSection",
     "Obligation",
     "ObligationStatus",
+    "SegmentReport",
+    "SegmentStatus",
     "StatusCode",
+    "StreamSection",
     "ThirdPartyMarkSection",
     "Verdict",
     "VerificationFailedError",
@@ -152,6 +155,51 @@ class VideoSection(_Model):
     fingerprint_mismatch_times: list[float] = Field(default_factory=list)
 
 
+class SegmentStatus(StrEnum):
+    """How one live-stream segment fared."""
+
+    VERIFIED = "verified"
+    """Signed by the stream's session key, content intact, in sequence, chained."""
+    FAILED = "failed"
+    """A signature, content, stream, sequence or chain check failed."""
+    WATERMARK_ONLY = "watermark_only"
+    """No signature (stripped or re-encoded); the watermark still names the stream."""
+
+
+class SegmentReport(_Model):
+    """One segment of a live stream, checked as it arrived (``spec/live.md``)."""
+
+    index: int = Field(description="arrival order, from 1")
+    file: str
+    sequence_number: int | None = Field(None, description="the signed sequence number")
+    status: SegmentStatus
+    watermark_payload: str | None = Field(
+        None, description="content ID read from the frames (unsigned segments only)"
+    )
+    verify_ms: float = Field(description="time spent checking this segment")
+    problems: list[str] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+
+
+class StreamSection(_Model):
+    """A live stream: what its manifest declares and how every segment fared."""
+
+    stream_id: str | None = None
+    content_id: str | None = Field(None, description="the stream's watermark payload")
+    init: str = Field(description="the init segment checked")
+    session_key_id: str | None = None
+    segment_frames: int | None = None
+    fps: str | None = None
+    width: int | None = None
+    height: int | None = None
+    ended: bool | None = Field(None, description="the playlist says the stream ended")
+    segments_checked: int = 0
+    segments_verified: int = 0
+    segments_failed: int = 0
+    segments_watermark_only: int = 0
+    segments: list[SegmentReport] = Field(default_factory=list)
+
+
 class LikenessSection(_Model):
     face_id: str | None = None
     license_id: str | None = None
@@ -266,6 +314,7 @@ class VerificationReport(_Model):
     content: ContentSection = Field(default_factory=ContentSection)
     likeness: LikenessSection = Field(default_factory=LikenessSection)
     video: VideoSection | None = Field(None, description="present for video files only")
+    stream: StreamSection | None = Field(None, description="present for live streams only")
     checks: list[Check] = Field(default_factory=list)
     labels: LabelsSection = Field(default_factory=LabelsSection)
     compliance: ComplianceSection | None = Field(
