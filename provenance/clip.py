@@ -42,6 +42,7 @@ from ._internal.files import read_input, sha256_file
 from .consent import License
 from .errors import ImageTooSmallError, InputError, OutputExistsError, WatermarkError
 from .fingerprint import TimelineBuilder
+from .ledger import MediaKind
 from .manifest import ClipFacts, DeclaredUse, StampClaims, build_definition
 from .media import (
     Encoding,
@@ -212,6 +213,14 @@ class _ClipSession:
                 asset_sha256=digest,
                 created_at=claims.stamped_at,
             )
+        )
+        self.stamper.record_use(
+            self.license,
+            self.use,
+            self.content_id,
+            kind=MediaKind.CLIP,
+            frames=self.frames,
+            duration_ms=duration_ms,
         )
         _move_into_place(signed, self.destination, self.force)
         _logger.info("stamped clip %s as %s", self.destination, self.content_id)

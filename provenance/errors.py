@@ -16,6 +16,7 @@ __all__ = [
     "ImageTooSmallError",
     "InputError",
     "KeyMaterialError",
+    "LedgerError",
     "ManifestError",
     "OutputExistsError",
     "ProvenanceError",
@@ -118,3 +119,7 @@ class ImageTooSmallError(WatermarkError, InputError):
 
 class RepositoryError(ProvenanceError):
     """The manifest repository could not store or load a record."""
+
+
+class LedgerError(ProvenanceError):
+    """The usage ledger could not be opened, read or appended to."""

@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ._internal.files import write_atomic
-from .errors import WorkspaceError
+from .consent_registry import ConsentRegistry
+from .errors import OutputExistsError, WorkspaceError
 from .identity import CertificateAuthority, SigningAlgorithm, SigningIdentity
-from .owner import OwnerKey
+from .ledger import UsageLedger
+from .owner import OwnerKey, load_public_key
 from .repository import SQLiteRepository
 from .trust import TrustAnchors
 from .watermark import DEFAULT_ENGINE, get_engine
@@ -108,6 +110,22 @@ class Workspace:
     def licenses_dir(self) -> Path:
         return self.root / "licenses"
 
+    @property
+    def consent_path(self) -> Path:
+        return self.root / "consent.sqlite"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / "ledger.sqlite"
+
+    @property
+    def ledger_key_path(self) -> Path:
+        return self.keys_dir / "ledger.key"
+
+    @property
+    def ledger_public_path(self) -> Path:
+        return self.keys_dir / "ledger.pub"
+
     @classmethod
     def create(
         cls,
@@ -138,9 +156,11 @@ class Workspace:
         workspace = cls(root.resolve(), settings)
         workspace.generate_identity(algorithm=algorithm, passphrase=passphrase, force=True)
         OwnerKey.generate().save(workspace.owner_key_path, passphrase=passphrase, force=True)
+        OwnerKey.generate().save(workspace.ledger_key_path, passphrase=passphrase, force=True)
         workspace.licenses_dir.mkdir(parents=True, exist_ok=True)
-        if force and workspace.repository_path.exists():
-            workspace.repository_path.unlink()
+        for store in (workspace.repository_path, workspace.ledger_path, workspace.consent_path):
+            if force and store.exists():
+                store.unlink()
         workspace.repository().close()
         write_atomic(settings_path, settings.to_json(), force=True)
         return workspace
@@ -249,3 +269,27 @@ class Workspace:
     def repository(self) -> SQLiteRepository:
         """Open the manifest repository."""
         return SQLiteRepository(self.repository_path)
+
+    def consent_registry(self) -> ConsentRegistry:
+        """Open the record of licenses, revocations and supersessions."""
+        return ConsentRegistry(self.consent_path)
+
+    def ledger(self, passphrase: bytes | None = None) -> UsageLedger:
+        """Open the usage ledger for appending (the ledger key is made if it is missing).
+
+        Workspaces created before the ledger existed get their key on first use.
+        """
+        if not self.ledger_key_path.exists():
+            try:
+                OwnerKey.generate().save(self.ledger_key_path, passphrase=passphrase)
+            except OutputExistsError:
+                pass  # another stamping process made it first; load theirs
+        key = OwnerKey.load(self.ledger_key_path, passphrase=passphrase)
+        return UsageLedger(self.ledger_path, key=key)
+
+    def ledger_reader(self) -> UsageLedger:
+        """Open the usage ledger to read and verify; needs only the public ledger key."""
+        public_key = (
+            load_public_key(self.ledger_public_path) if self.ledger_public_path.exists() else None
+        )
+        return UsageLedger(self.ledger_path, public_key=public_key)
