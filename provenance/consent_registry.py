@@ -173,6 +173,7 @@ class ConsentRegistry:
         return StatusList(
             revocations=tuple(_revocation(row[0]) for row in revocations),
             supersessions=tuple(_supersession(_license(row[0])) for row in newer),
+            description=self.description,
         )
 
     def close(self) -> None:

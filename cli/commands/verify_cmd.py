@@ -11,7 +11,9 @@ from .._output import emit_fields
 from .._state import app_state
 
 if TYPE_CHECKING:
+    from provenance.lifecycle import LifecycleSource
     from provenance.verify import VerificationReport
+    from provenance.workspace import Workspace
 
 EXIT_BY_VERDICT = {"verified": 0, "failed": 1, "no_provenance": 3}
 
@@ -22,12 +24,16 @@ EXIT_BY_VERDICT = {"verified": 0, "failed": 1, "no_provenance": 3}
               help="Trust anchor PEM (repeatable; default: the workspace root CA).")
 @click.option("--repository", "repository_path", type=click.Path(path_type=Path),
               help="Manifest repository to resolve stripped files (default: the workspace's).")
+@click.option("--revocations", "revocations_path", type=click.Path(path_type=Path),
+              help="Revocations and supersessions (a status list or a revocation) to check "
+              "the license against (default: the workspace's records).")
 @click.option("--allow-untrusted", is_flag=True,
               help="UNSAFE: accept a manifest whose signer chains to no trust anchor.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
-           repository_path: Path | None, allow_untrusted: bool, as_json: bool) -> None:
+           repository_path: Path | None, revocations_path: Path | None, allow_untrusted: bool,
+           as_json: bool) -> None:
     """Verify FILE: manifest, watermark, content integrity, owner signature and consent scope.
 
     Exit 0 verified, 1 provenance present but failing, 2 bad input, 3 no provenance.
@@ -46,8 +52,8 @@ def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
         else workspace.repository() if workspace else None
     )
     try:
-        report = Verifier(trust=trust, repository=repository,
-                          allow_untrusted=allow_untrusted).verify_file(file)
+        report = Verifier(trust=trust, repository=repository, allow_untrusted=allow_untrusted,
+                          lifecycle=_lifecycle(revocations_path, workspace)).verify_file(file)
     finally:
         if repository is not None:
             repository.close()
@@ -56,6 +62,19 @@ def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
     else:
         _render(report)
     ctx.exit(EXIT_BY_VERDICT[report.verdict.value])
+
+
+def _lifecycle(path: Path | None, workspace: Workspace | None) -> LifecycleSource | None:
+    from provenance.lifecycle import StatusList
+
+    if path is not None:
+        return StatusList.load(path)
+    if workspace is None:
+        return None
+    if not workspace.consent_path.exists():
+        return StatusList(description="workspace")  # nothing recorded yet; create nothing
+    with workspace.consent_registry() as registry:
+        return registry.status_list()
 
 
 def _existing(path: Path) -> Path:
@@ -94,6 +113,9 @@ def _render(report: VerificationReport) -> None:
         rows.append(("face", f"{like.face_id} under {like.license_id} to {like.licensee}"))
         rows.append(("use", f"{like.declared_purpose} in {like.declared_territory}: "
                             + ("in scope" if like.in_scope else "OUT OF SCOPE")))
+    if report.license_status is not None:
+        checked = "" if report.license_status.source else " (revocations not checked)"
+        rows.append(("license", report.license_status.summary + checked))
     emit_fields(rows)
     for problem in report.problems:
         click.echo(f"  problem: {problem}")

@@ -129,6 +129,27 @@ class Checkpoint:
             }
         )
 
+    @classmethod
+    def from_dict(cls, document: Any) -> Checkpoint:
+        """Parse :meth:`to_dict`'s form (the signature is checked by the ledger's verify).
+
+        Raises:
+            ValueError: not a checkpoint.
+        """
+        if not isinstance(document, dict) or document.get("schema") != CHECKPOINT_SCHEMA:
+            raise ValueError(f"not a checkpoint (schema {CHECKPOINT_SCHEMA})")
+        try:
+            return cls(
+                face_id=str(document["face_id"]),
+                size=int(document["size"]),
+                head=str(document["head"]),
+                signed_at=datetime.fromisoformat(str(document["signed_at"])),
+                public_key=str(document["key"]),
+                signature=str(document["signature"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a checkpoint ({exc})") from None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": CHECKPOINT_SCHEMA,

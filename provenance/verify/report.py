@@ -14,12 +14,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import EXIT_FAILED, EXIT_NO_PROVENANCE, ProvenanceError
+from ..lifecycle import LicenseState
 
 __all__ = [
     "REPORT_SCHEMA",
     "Check",
     "CheckStatus",
     "ContentSection",
+    "LicenseStatusSection",
     "LikenessSection",
     "ManifestSection",
     "StatusCode",
@@ -151,6 +153,24 @@ class LikenessSection(_Model):
     violations: list[dict[str, str]] = Field(default_factory=list)
 
 
+class LicenseStatusSection(_Model):
+    """The license's lifecycle when the content was signed and now (spec/consent.md §11)."""
+
+    source: str | None = Field(
+        None,
+        description="where revocations and supersessions came from: 'workspace', 'file', "
+        "or null when none was available (then only expiry is known)",
+    )
+    at_signing: LicenseState = Field(description="state at the manifest's stamped_at")
+    at_signing_since: str | None = Field(None, description="when that state began")
+    now: LicenseState = Field(description="state at checked_at")
+    now_since: str | None = Field(None, description="when the current state began")
+    checked_at: str
+    revocation_reason: str | None = Field(None, description="the owner's reason, if revoked")
+    superseded_by: str | None = Field(None, description="the license that replaced this one")
+    summary: str = Field(description="e.g. 'signed while valid, revoked since ...'")
+
+
 class VerificationReport(_Model):
     """Everything ``verify`` found about one file."""
 
@@ -167,6 +187,9 @@ class VerificationReport(_Model):
     content: ContentSection = Field(default_factory=ContentSection)
     likeness: LikenessSection = Field(default_factory=LikenessSection)
     video: VideoSection | None = Field(None, description="present for video files only")
+    license_status: LicenseStatusSection | None = Field(
+        None, description="present when a license was found (spec/consent.md §11)"
+    )
     checks: list[Check] = Field(default_factory=list)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

@@ -18,6 +18,7 @@ from .. import _c2pa
 from .._internal.files import read_input
 from ..errors import ManifestError, WatermarkError
 from ..fingerprint import fingerprint
+from ..lifecycle import LifecycleSource
 from ..manifest import ClipFacts, StampClaims
 from ..media import LoadedImage, load_image
 from ..media.image import sniff_format
@@ -38,8 +39,10 @@ from ._checks import (
     manifest_section,
     watermark_section,
 )
+from ._status import check_license_status
 from .report import (
     ContentSection,
+    LicenseStatusSection,
     LikenessSection,
     ManifestSection,
     ThirdPartyMarkSection,
@@ -63,10 +66,19 @@ class Verifier:
         trust: TrustAnchors,
         repository: ManifestRepository | None = None,
         allow_untrusted: bool = False,
+        lifecycle: LifecycleSource | None = None,
     ) -> None:
+        """Args:
+        trust: the trust anchors manifests must chain to.
+        repository: resolves stripped files by their watermark.
+        allow_untrusted: UNSAFE, accept an untrusted signer (logged).
+        lifecycle: revocations and supersessions (a workspace's registry or a status
+            list); without it only expiry is reported.
+        """
         self.trust = trust
         self.repository = repository
         self.allow_untrusted = allow_untrusted
+        self.lifecycle = lifecycle
         if allow_untrusted:
             _logger.warning("unsafe: accepting manifests whose signer is not trusted")
 
@@ -86,6 +98,7 @@ class Verifier:
                 trust=self.trust,
                 repository=self.repository,
                 allow_untrusted=self.allow_untrusted,
+                lifecycle=self.lifecycle,
             )
         return self.verify_bytes(read_input(path), source=str(path))
 
@@ -127,6 +140,7 @@ class Verifier:
         check_watermark(detection, claims, checks)
         content = _check_content(image, claims, recovered, checks)
         likeness = check_likeness(claims, checks)
+        likeness, status = check_license_status(claims, likeness, self.lifecycle, checks)
         verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
         synthetic = detection.detected or manifest.digital_source_type in SYNTHETIC_TYPES
         return _report(
@@ -141,6 +155,7 @@ class Verifier:
             content=content,
             likeness=likeness,
             third_party=third_party,
+            license_status=status,
         )
 
     def _read_embedded(
@@ -290,6 +305,7 @@ def _report(
     content: ContentSection | None = None,
     likeness: LikenessSection | None = None,
     third_party: list[ThirdPartyMarkSection] | None = None,
+    license_status: LicenseStatusSection | None = None,
 ) -> VerificationReport:
     return VerificationReport(
         file=source,
@@ -303,5 +319,6 @@ def _report(
         third_party_marks=third_party or [],
         content=content or ContentSection(),
         likeness=likeness or LikenessSection(),
+        license_status=license_status,
         checks=checks.items,
     )

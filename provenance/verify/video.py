@@ -24,6 +24,7 @@ from .. import _c2pa
 from .._internal.files import sha256_file
 from ..errors import ManifestError, WatermarkError
 from ..fingerprint import Fingerprint, luma_fingerprint
+from ..lifecycle import LifecycleSource
 from ..manifest import ClipFacts, StampClaims
 from ..media import SampledFrame, VideoInfo, decode_luma, probe_video, sample_frames
 from ..repository import ManifestRepository
@@ -43,8 +44,10 @@ from ._checks import (
     manifest_section,
     watermark_section,
 )
+from ._status import check_license_status
 from .report import (
     ContentSection,
+    LicenseStatusSection,
     LikenessSection,
     ManifestSection,
     Verdict,
@@ -86,6 +89,7 @@ def verify_video(
     trust: TrustAnchors,
     repository: ManifestRepository | None,
     allow_untrusted: bool,
+    lifecycle: LifecycleSource | None = None,
 ) -> VerificationReport:
     """Verify the clip at ``path`` (only read, never modified).
 
@@ -115,6 +119,7 @@ def verify_video(
     if recovered and claims is not None:
         video, content = _check_clip_content(path, info, claims, video, checks)
     likeness = check_likeness(claims, checks)
+    likeness, status = check_license_status(claims, likeness, lifecycle, checks)
     verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
     synthetic = detection.detected or manifest.digital_source_type in SYNTHETIC_TYPES
     return _report(
@@ -129,6 +134,7 @@ def verify_video(
         content=content,
         likeness=likeness,
         claims=claims,
+        license_status=status,
     )
 
 
@@ -369,6 +375,7 @@ def _report(
     content: ContentSection | None = None,
     likeness: LikenessSection | None = None,
     claims: StampClaims | None = None,
+    license_status: LicenseStatusSection | None = None,
 ) -> VerificationReport:
     return VerificationReport(
         file=str(path),
@@ -382,5 +389,6 @@ def _report(
         content=content or ContentSection(),
         likeness=likeness or LikenessSection(),
         video=video,
+        license_status=license_status,
         checks=checks.items,
     )
