@@ -378,7 +378,9 @@ def revoke_license(
             f"cannot revoke {grant.license_id}: the key is not the license owner's "
             f"({grant.owner.public_key})"
         )
-    issued = (now or datetime.now(UTC)).replace(microsecond=0)
+    # Microseconds kept (unlike a grant's issue time): the next stamp after a revocation
+    # must be refused, and one made a moment before it must not look as if made after.
+    issued = (now or datetime.now(UTC)).astimezone(UTC)
     try:
         body = RevocationBody(
             schema=REVOCATION_SCHEMA,
@@ -467,4 +469,5 @@ def _supersession(item: Any, source: str) -> Supersession:
 
 
 def _iso(moment: datetime) -> str:
+    # Whole seconds for people; the documents keep the exact time.
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
