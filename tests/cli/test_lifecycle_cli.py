@@ -22,7 +22,6 @@ from provenance.clip import StampedVideoWriter
 from provenance.consent import License, grant_license
 from provenance.errors import ScopeViolationError
 from provenance.lifecycle import revoke_license
-from provenance.media.synthetic import avatar_clip_frame
 from provenance.owner import OwnerKey
 from provenance.stamp import Stamper
 from provenance.workspace import Workspace
@@ -89,7 +88,8 @@ def test_revoke_refuses_the_next_stamp_and_verify_reports_revoked_since(
     stamper = Stamper.from_workspace(workspace)
     with pytest.raises(ScopeViolationError) as sdk:
         StampedVideoWriter(stamper, tmp_path / "sdk.mp4", license=License.load(lic),
-                           purpose="education", width=480, height=272, fps=Fraction(25))  # fmt: skip
+                           purpose="education", width=480, height=272,
+                           fps=Fraction(25))  # fmt: skip
     stamper.close()
     assert sdk.value.clause == "revoked"
 

@@ -122,7 +122,8 @@ def test_expiry_before_and_after_not_after(license: License) -> None:
     early = license_status(license.grant, none, at=datetime(2025, 12, 31, tzinfo=UTC))
     assert early.state is LicenseState.NOT_YET_VALID
     signed = license_status(license.grant, none, at=T0)
-    assert describe_status(signed, expired) == "signed while valid, expired since 2027-01-01T00:00:00Z"
+    summary = describe_status(signed, expired)
+    assert summary == "signed while valid, expired since 2027-01-01T00:00:00Z"
 
 
 def test_supersession_takes_over_at_the_new_licenses_start(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -57,10 +58,11 @@ def test_entries_chain_per_face_with_a_checkpoint_per_append(ledger: UsageLedger
     chain = ledger.entries("face-a")
     assert [e.seq for e in chain] == [1, 2, 3, 4, 5]
     assert chain[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.entry_hash for a, b in zip(chain, chain[1:], strict=False))
+    assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(chain))
     assert ledger.entries("face-b")[0].prev_hash == GENESIS
     checkpoint = ledger.latest_checkpoint("face-a")
-    assert checkpoint is not None and checkpoint.size == 5 and checkpoint.head == chain[-1].entry_hash
+    assert checkpoint is not None and checkpoint.size == 5
+    assert checkpoint.head == chain[-1].entry_hash
     result = ledger.verify()
     assert result.intact and result.entries == 6 and result.checkpoints == 6 and result.faces == 2
 
