@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ._internal.canonical import canonical_bytes, sha256_hex
 from ._internal.files import read_input, write_atomic
 from .consent import Grant, License, OwnerSignature, _one_line
-from .errors import ConsentError, ScopeViolationError
+from .errors import ConsentError, InputError, ScopeViolationError
 from .owner import OwnerKey, parse_public_key, verify_owner_signature
 
 __all__ = [
@@ -428,9 +428,19 @@ class StatusList:
         owner is decided per license by :func:`license_status`.
 
         Raises:
-            InputError: unreadable or empty.
-            ConsentError: not a status list or revocation, or a signature does not verify.
+            InputError: unreadable, empty, not a status list or revocation, or a signature
+                does not verify (for a verifier it is a bad input file, not a refused use).
         """
+        try:
+            return cls._load(path)
+        except ConsentError as exc:
+            message = str(exc)
+            raise InputError(
+                message if message.startswith(str(path)) else f"{path}: {message}"
+            ) from exc
+
+    @classmethod
+    def _load(cls, path: Path) -> StatusList:
         source = str(path)
         try:
             document = json.loads(read_input(path).decode("utf-8"))
