@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
-from ._internal.sqlite import Database
+from ._internal.sqlite import Database, Store
 from .consent import Grant, License
 from .errors import ConsentError, RepositoryError
 from .lifecycle import LicenseEvents, Revocation, StatusList, Supersession
@@ -48,7 +47,7 @@ CREATE INDEX IF NOT EXISTS revocations_license ON revocations (license_id);
 """
 
 
-class ConsentRegistry:
+class ConsentRegistry(Store):
     """Licenses, revocations and supersessions known to one workspace."""
 
     description = "workspace"
@@ -175,20 +174,6 @@ class ConsentRegistry:
             supersessions=tuple(_supersession(_license(row[0])) for row in newer),
             description=self.description,
         )
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> ConsentRegistry:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _license(document: object) -> License:

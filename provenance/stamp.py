@@ -79,10 +79,18 @@ class Stamper:
         consent: ConsentRegistry | None = None,
         ledger: UsageLedger | None = None,
     ) -> None:
-        """Args:
-        consent: where revocations and supersessions are recorded; without it only the
-            license itself (signature, scope, dates) is checked.
-        ledger: where every stamp is recorded (``spec/ledger.md``); None records nothing.
+        """Set up a stamper; :meth:`from_workspace` is the usual way.
+
+        Args:
+            signer: signs the C2PA manifests.
+            repository: stores manifests under their content IDs.
+            vendor: the licensee every use is checked for.
+            issuer: the 16-bit issuer code at the top of every content ID.
+            engine: the watermark engine, or its name.
+            tsa_url: an RFC 3161 time-stamp authority, if any.
+            consent: where revocations and supersessions are recorded; without it only the
+                license itself (signature, scope, dates) is checked.
+            ledger: where every stamp is recorded (``spec/ledger.md``); None records nothing.
         """
         self.signer = signer
         self.repository = repository

@@ -11,10 +11,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from ..errors import ProvenanceError
 
-__all__ = ["Database"]
+__all__ = ["Database", "Store"]
 
 
 class Database:
@@ -74,3 +76,24 @@ class Database:
 
     def close(self) -> None:
         self._db.close()
+
+
+class Store:
+    """Base of a store kept in one :class:`Database`: closing, and use as a context manager."""
+
+    _db: Database
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -116,18 +116,19 @@ class Checkpoint:
     public_key: str
     signature: str
 
+    def _body(self) -> dict[str, Any]:
+        return {
+            "schema": CHECKPOINT_SCHEMA,
+            "face_id": self.face_id,
+            "size": self.size,
+            "head": self.head,
+            "signed_at": iso(self.signed_at),
+            "key": self.public_key,
+        }
+
     def signed_bytes(self) -> bytes:
         """Canonical JSON of everything but the signature."""
-        return canonical_bytes(
-            {
-                "schema": CHECKPOINT_SCHEMA,
-                "face_id": self.face_id,
-                "size": self.size,
-                "head": self.head,
-                "signed_at": iso(self.signed_at),
-                "key": self.public_key,
-            }
-        )
+        return canonical_bytes(self._body())
 
     @classmethod
     def from_dict(cls, document: Any) -> Checkpoint:
@@ -151,15 +152,7 @@ class Checkpoint:
             raise ValueError(f"not a checkpoint ({exc})") from None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": CHECKPOINT_SCHEMA,
-            "face_id": self.face_id,
-            "size": self.size,
-            "head": self.head,
-            "signed_at": iso(self.signed_at),
-            "key": self.public_key,
-            "signature": self.signature,
-        }
+        return {**self._body(), "signature": self.signature}
 
 
 def iso(moment: datetime) -> str:

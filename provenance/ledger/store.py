@@ -14,12 +14,12 @@ import base64
 import binascii
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from .._internal.sqlite import Database
+from .._internal.sqlite import Database, Store
 from ..errors import ConsentError, LedgerError
 from ..owner import OwnerKey, verify_owner_signature
 from .entry import GENESIS, Checkpoint, LedgerEntry, MediaKind, Usage, iso
@@ -106,7 +106,7 @@ class LedgerVerification:
         }
 
 
-class UsageLedger:
+class UsageLedger(Store):
     """An append-only, hash-chained, checkpointed record of every stamp."""
 
     def __init__(
@@ -225,20 +225,6 @@ class UsageLedger:
         )
         return [_checkpoint(row) for row in rows]
 
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> UsageLedger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 class StreamTally:
     """Counts a live stream's stamped frames; :meth:`close` appends its one ledger entry.
@@ -262,13 +248,11 @@ class StreamTally:
     def close(self) -> LedgerEntry:
         """Append the stream's entry (once; later calls return it again)."""
         if self.entry is None:
-            usage = Usage(
-                **{
-                    **self._usage.__dict__,
-                    "kind": MediaKind.STREAM,
-                    "frames": self.frames,
-                    "duration_ms": self.duration_ms,
-                }
+            usage = replace(
+                self._usage,
+                kind=MediaKind.STREAM,
+                frames=self.frames,
+                duration_ms=self.duration_ms,
             )
             self.entry = self._ledger.append(usage)
         return self.entry

@@ -68,12 +68,14 @@ class Verifier:
         allow_untrusted: bool = False,
         lifecycle: LifecycleSource | None = None,
     ) -> None:
-        """Args:
-        trust: the trust anchors manifests must chain to.
-        repository: resolves stripped files by their watermark.
-        allow_untrusted: UNSAFE, accept an untrusted signer (logged).
-        lifecycle: revocations and supersessions (a workspace's registry or a status
-            list); without it only expiry is reported.
+        """Set up a verifier.
+
+        Args:
+            trust: the trust anchors manifests must chain to.
+            repository: resolves stripped files by their watermark.
+            allow_untrusted: UNSAFE, accept an untrusted signer (logged).
+            lifecycle: revocations and supersessions (a workspace's registry or a status
+                list); without it only expiry is reported.
         """
         self.trust = trust
         self.repository = repository

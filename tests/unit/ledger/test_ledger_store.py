@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,7 @@ def test_an_edited_entry_with_recomputed_hashes_is_caught_by_the_checkpoints(
     from provenance.ledger import LedgerEntry
 
     entry = ledger.entries("face-a")[2]
-    forged = Usage(**{**entry.usage.__dict__, "purpose": "politics"})
+    forged = replace(entry.usage, purpose="politics")
     digest = LedgerEntry.compute_hash(entry.seq, entry.recorded_at, forged, entry.prev_hash)
     tamper(
         ledger,
