@@ -76,6 +76,8 @@ class ConsentRegistry(Store):
         """
         license.verify()
         grant = license.grant
+        if self._known(grant.license_id):
+            return  # stamped under before: no write lock taken for every frame of a loop
         if grant.supersedes is not None:
             older = self.license(grant.supersedes)
             if older is not None and not Supersession(grant, license.signature).applies_to(
@@ -137,6 +139,9 @@ class ConsentRegistry(Store):
                     _now(),
                 ),
             )
+
+    def _known(self, license_id: str) -> bool:
+        return bool(self._db.query("SELECT 1 FROM licenses WHERE license_id=?", (license_id,)))
 
     def license(self, license_id: str) -> License | None:
         """The registered license with this ID, or None."""
