@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench bench-video bench-live robustness clean
+.PHONY: setup system-deps demo test lint typecheck pytest bench bench-video bench-live bench-ledger robustness clean
 
 setup: $(STAMP) system-deps
 
@@ -40,6 +40,10 @@ pytest: setup
 
 bench: setup
 	$(BIN)/python benchmarks/stamp_still.py
+
+# What the consent registry and usage ledger add to stamping a still (benchmarks/ledger.py).
+bench-ledger: setup
+	$(BIN)/python -m benchmarks.ledger
 
 # Video targets: stamp vs transcode, verify vs decode, peak memory (benchmarks/README.md).
 # About 17 minutes on 2 cores the first time (it makes and caches a 10-minute 1080p

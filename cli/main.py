@@ -12,6 +12,7 @@ from .commands import (
     init_cmd,
     keys_cmd,
     label_cmd,
+    ledger_cmd,
     license_cmd,
     sample_cmd,
     stamp_cmd,
@@ -48,6 +49,7 @@ for command in (
     verify_cmd.verify,
     sample_cmd.sample,
     label_cmd.label_group,
+    ledger_cmd.ledger_group,
 ):
     cli.add_command(command)
 

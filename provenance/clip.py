@@ -43,6 +43,7 @@ from .consent import License
 from .errors import ImageTooSmallError, InputError, OutputExistsError, WatermarkError
 from .fingerprint import TimelineBuilder
 from .labels import build_xmp
+from .ledger import MediaKind
 from .manifest import ClipFacts, DeclaredUse, StampClaims, build_definition
 from .media import (
     Encoding,
@@ -244,6 +245,14 @@ class _ClipSession:
                 asset_sha256=digest,
                 created_at=claims.stamped_at,
             )
+        )
+        self.stamper.record_use(
+            self.license,
+            self.use,
+            self.content_id,
+            kind=MediaKind.CLIP,
+            frames=self.frames,
+            duration_ms=duration_ms,
         )
         _move_into_place(signed, self.destination, self.force)
         _logger.info("stamped clip %s as %s", self.destination, self.content_id)

@@ -17,6 +17,7 @@ __all__ = [
     "InputError",
     "KeyMaterialError",
     "LabelError",
+    "LedgerError",
     "ManifestError",
     "OutputExistsError",
     "ProvenanceError",
@@ -125,3 +126,7 @@ class LabelError(ProvenanceError, ValueError):
 
 class RepositoryError(ProvenanceError):
     """The manifest repository could not store or load a record."""
+
+
+class LedgerError(ProvenanceError):
+    """The usage ledger could not be opened, read or appended to."""

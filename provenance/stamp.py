@@ -29,6 +29,7 @@ from .consent import (
     parse_purposes,
     parse_territories,
 )
+from .consent_registry import ConsentRegistry
 from .errors import ConsentError, ImageTooSmallError, InputError, OutputExistsError
 from .fingerprint import fingerprint
 from .identity import Signer
@@ -40,6 +41,8 @@ from .labels import (
     VisibleLabelFacts,
     build_xmp,
 )
+from .ledger import LedgerEntry, MediaKind, StreamTally, Usage, UsageLedger
+from .lifecycle import ensure_current
 from .manifest import SOFTWARE_NAME, DeclaredUse, StampClaims, build_definition
 from .media import ImageFormat, LoadedImage, encode_image, format_for_path, load_image
 from .media.metadata import embed_xmp
@@ -84,7 +87,22 @@ class Stamper:
         engine: str | WatermarkEngine,
         tsa_url: str | None = None,
         labels: LabelSettings | None = None,
+        consent: ConsentRegistry | None = None,
+        ledger: UsageLedger | None = None,
     ) -> None:
+        """Set up a stamper; :meth:`from_workspace` is the usual way.
+
+        Args:
+            signer: signs the C2PA manifests.
+            repository: stores manifests under their content IDs.
+            vendor: the licensee every use is checked for.
+            issuer: the 16-bit issuer code at the top of every content ID.
+            engine: the watermark engine, or its name.
+            tsa_url: an RFC 3161 time-stamp authority, if any.
+            consent: where revocations and supersessions are recorded; without it only the
+                license itself (signature, scope, dates) is checked.
+            ledger: where every stamp is recorded (``spec/ledger.md``); None records nothing.
+        """
         self.signer = signer
         self.labels = labels or LabelSettings()
         self.repository = repository
@@ -92,6 +110,8 @@ class Stamper:
         self.issuer = issuer
         self.engine = get_engine(engine) if isinstance(engine, str) else engine
         self.tsa_url = tsa_url
+        self.consent = consent
+        self.ledger = ledger
 
     @classmethod
     def from_workspace(
@@ -103,7 +123,8 @@ class Stamper:
         tsa_url: str | None = None,
         repository: str | None = None,
     ) -> Stamper:
-        """A stamper using the workspace's signer, repository, issuer code and engine.
+        """A stamper using the workspace's signer, repository, issuer code and engine, its
+        consent registry (revocations) and its usage ledger.
 
         ``repository`` is a repository URL overriding the workspace's (``spec/repository.md``).
         """
@@ -115,6 +136,8 @@ class Stamper:
             engine=engine or workspace.settings.engine,
             tsa_url=tsa_url,
             labels=workspace.settings.labels,
+            consent=workspace.consent_registry(),
+            ledger=workspace.ledger(passphrase),
         )
 
     def label_claims(
@@ -165,13 +188,47 @@ class Stamper:
 
         Raises:
             ConsentError: the license is tampered, unsigned or otherwise invalid.
-            ScopeViolationError: purpose, territory, date or licensee is outside the scope.
+            ScopeViolationError: purpose, territory, date or licensee is outside the scope,
+                or the license was revoked or superseded (clauses ``revoked``,
+                ``superseded``).
         """
         use = declared_use(license, purpose, territory, licensee=self.vendor)
         now = datetime.now(UTC)
         for code in use.territory.split(","):
             ensure_permitted(license, Use(Purpose(use.purpose), code, now, self.vendor))
+        if self.consent is not None:
+            self.consent.register_license(license)
+            ensure_current(license, self.consent.events_for(license.grant), at=now)
         return use
+
+    def record_use(
+        self,
+        license: License,
+        use: DeclaredUse,
+        content_id: ContentId,
+        *,
+        kind: MediaKind,
+        frames: int,
+        duration_ms: int | None,
+    ) -> LedgerEntry | None:
+        """Append one stamp to the usage ledger (None when the stamper has no ledger).
+
+        Raises:
+            LedgerError: the append failed; the caller must not deliver the output.
+        """
+        if self.ledger is None:
+            return None
+        return self.ledger.append(_usage(license, use, content_id, kind, frames, duration_ms))
+
+    def start_stream(
+        self, license: License, use: DeclaredUse, content_id: ContentId
+    ) -> StreamTally | None:
+        """A ledger tally for one live stream: count frames as they are stamped; its one
+        entry is appended when the tally closes (None when the stamper has no ledger)."""
+        if self.ledger is None:
+            return None
+        usage = _usage(license, use, content_id, MediaKind.STREAM, 0, 0)
+        return self.ledger.start_stream(usage)
 
     def stamp_image(
         self,
@@ -264,6 +321,9 @@ class Stamper:
                 created_at=claims.stamped_at,
             )
         )
+        # After the manifest is stored and before anything is delivered: a stamp whose
+        # use could not be recorded is never handed out.
+        self.record_use(license, use, content_id, kind=MediaKind.STILL, frames=1, duration_ms=None)
         return StampedImage(
             data=signed.asset,
             content_id=content_id,
@@ -276,8 +336,34 @@ class Stamper:
         )
 
     def close(self) -> None:
-        """Close the repository connection."""
+        """Close the repository, consent registry and ledger connections."""
         self.repository.close()
+        if self.consent is not None:
+            self.consent.close()
+        if self.ledger is not None:
+            self.ledger.close()
+
+
+def _usage(
+    license: License,
+    use: DeclaredUse,
+    content_id: ContentId,
+    kind: MediaKind,
+    frames: int,
+    duration_ms: int | None,
+) -> Usage:
+    return Usage(
+        face_id=license.face_id,
+        license_id=license.license_id,
+        license_sha256=license.sha256(),
+        licensee=use.licensee,
+        purpose=use.purpose,
+        territory=use.territory,
+        content_id=content_id.hex,
+        kind=kind,
+        frames=frames,
+        duration_ms=duration_ms,
+    )
 
 
 def declared_use(

@@ -17,10 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ._internal.files import write_atomic
-from .errors import WorkspaceError
+from .consent_registry import ConsentRegistry
+from .errors import OutputExistsError, WorkspaceError
 from .identity import CertificateAuthority, SigningAlgorithm, SigningIdentity
 from .labels import LabelSettings
-from .owner import OwnerKey
+from .ledger import UsageLedger
+from .owner import OwnerKey, load_public_key
 from .repository import ManifestRepository, RepositoryUrl, configured_url, open_repository
 from .trust import TrustAnchors
 from .watermark import DEFAULT_ENGINE, get_engine
@@ -126,6 +128,22 @@ class Workspace:
     def licenses_dir(self) -> Path:
         return self.root / "licenses"
 
+    @property
+    def consent_path(self) -> Path:
+        return self.root / "consent.sqlite"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / "ledger.sqlite"
+
+    @property
+    def ledger_key_path(self) -> Path:
+        return self.keys_dir / "ledger.key"
+
+    @property
+    def ledger_public_path(self) -> Path:
+        return self.keys_dir / "ledger.pub"
+
     @classmethod
     def create(
         cls,
@@ -171,9 +189,13 @@ class Workspace:
         workspace = cls(root.resolve(), settings)
         workspace.generate_identity(algorithm=algorithm, passphrase=passphrase, force=True)
         OwnerKey.generate().save(workspace.owner_key_path, passphrase=passphrase, force=True)
+        OwnerKey.generate().save(workspace.ledger_key_path, passphrase=passphrase, force=True)
         workspace.licenses_dir.mkdir(parents=True, exist_ok=True)
         if force and workspace.repository_path.exists():
             workspace.repository_path.unlink()
+        for store in (workspace.ledger_path, workspace.consent_path):
+            if force and store.exists():
+                store.unlink()
         # The repository --repository names, even where $PROVENANCE_REPOSITORY would win later.
         recorded = settings.repository
         open_repository(
@@ -311,6 +333,30 @@ class Workspace:
             RepositoryError: the repository is unusable or unreachable.
         """
         return open_repository(self.repository_url(explicit, environ=environ))
+
+    def consent_registry(self) -> ConsentRegistry:
+        """Open the record of licenses, revocations and supersessions."""
+        return ConsentRegistry(self.consent_path)
+
+    def ledger(self, passphrase: bytes | None = None) -> UsageLedger:
+        """Open the usage ledger for appending (the ledger key is made if it is missing).
+
+        Workspaces created before the ledger existed get their key on first use.
+        """
+        if not self.ledger_key_path.exists():
+            try:
+                OwnerKey.generate().save(self.ledger_key_path, passphrase=passphrase)
+            except OutputExistsError:
+                pass  # another stamping process made it first; load theirs
+        key = OwnerKey.load(self.ledger_key_path, passphrase=passphrase)
+        return UsageLedger(self.ledger_path, key=key)
+
+    def ledger_reader(self) -> UsageLedger:
+        """Open the usage ledger to read and verify; needs only the public ledger key."""
+        public_key = (
+            load_public_key(self.ledger_public_path) if self.ledger_public_path.exists() else None
+        )
+        return UsageLedger(self.ledger_path, public_key=public_key)
 
 
 def _check_recordable(url: RepositoryUrl) -> None:

@@ -11,7 +11,9 @@ from .._output import emit_fields
 from .._state import app_state
 
 if TYPE_CHECKING:
+    from provenance.lifecycle import LifecycleSource
     from provenance.verify import VerificationReport
+    from provenance.workspace import Workspace
 
 EXIT_BY_VERDICT = {"verified": 0, "failed": 1, "no_provenance": 3}
 
@@ -23,6 +25,9 @@ EXIT_BY_VERDICT = {"verified": 0, "failed": 1, "no_provenance": 3}
 @click.option("--repository", "repository_url", metavar="URL",
               help="Manifest repository to resolve stripped files: a SQLite file or a "
               "postgresql:// URL (default: $PROVENANCE_REPOSITORY, else the workspace's).")
+@click.option("--revocations", "revocations_path", type=click.Path(path_type=Path),
+              help="Revocations and supersessions (a status list or a revocation) to check "
+              "the license against (default: the workspace's records).")
 @click.option("--allow-untrusted", is_flag=True,
               help="UNSAFE: accept a manifest whose signer chains to no trust anchor.")
 @click.option("--profile", type=click.Choice(["cn", "eu", "us-ca"]),
@@ -31,10 +36,10 @@ EXIT_BY_VERDICT = {"verified": 0, "failed": 1, "no_provenance": 3}
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, files: tuple[Path, ...], trust_paths: tuple[Path, ...],
-           repository_url: str | None, allow_untrusted: bool, profile: str | None,
-           as_json: bool) -> None:
-    """Verify FILE: manifest, watermark, content integrity, owner signature, consent scope
-    and labelling-law metadata.
+           repository_url: str | None, revocations_path: Path | None, allow_untrusted: bool,
+           profile: str | None, as_json: bool) -> None:
+    """Verify FILE: manifest, watermark, content integrity, owner signature, consent scope,
+    license status and labelling-law metadata.
 
     A live stream: FILE is its HLS playlist (.m3u8), or give the init segment followed by
     the media segments in the order they arrived; every segment is reported.
@@ -65,7 +70,8 @@ def verify(ctx: click.Context, files: tuple[Path, ...], trust_paths: tuple[Path,
         elif files[0].suffix.lower() == ".m3u8":
             report = verify_playlist(files[0], **options)
         else:
-            report = Verifier(**options).verify_file(files[0])
+            report = Verifier(**options, lifecycle=_lifecycle(revocations_path, workspace)
+                              ).verify_file(files[0])
     finally:
         if repository is not None:
             repository.close()
@@ -79,6 +85,19 @@ def verify(ctx: click.Context, files: tuple[Path, ...], trust_paths: tuple[Path,
     if code == 0 and report.compliance is not None and not report.compliance.met:
         code = 1
     ctx.exit(code)
+
+
+def _lifecycle(path: Path | None, workspace: Workspace | None) -> LifecycleSource | None:
+    from provenance.lifecycle import StatusList
+
+    if path is not None:
+        return StatusList.load(path)
+    if workspace is None:
+        return None
+    if not workspace.consent_path.exists():
+        return StatusList(description="workspace")  # nothing recorded yet; create nothing
+    with workspace.consent_registry() as registry:
+        return registry.status_list()
 
 
 def _render(report: VerificationReport) -> None:
@@ -120,6 +139,9 @@ def _render(report: VerificationReport) -> None:
         rows.append(("face", f"{like.face_id} under {like.license_id} to {like.licensee}"))
         rows.append(("use", f"{like.declared_purpose} in {like.declared_territory}: "
                             + ("in scope" if like.in_scope else "OUT OF SCOPE")))
+    if report.license_status is not None:
+        checked = "" if report.license_status.source else " (revocations not checked)"
+        rows.append(("license", report.license_status.summary + checked))
     rows.extend(_label_rows(report))
     emit_fields(rows)
     if report.stream is not None:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import EXIT_FAILED, EXIT_NO_PROVENANCE, ProvenanceError
+from ..lifecycle import LicenseState
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -24,6 +25,7 @@ __all__ = [
     "ContentSection",
     "LabelsSection",
     "LatentDisclosureSection",
+    "LicenseStatusSection",
     "LikenessSection",
     "ManifestSection",
     "Obligation",
@@ -296,6 +298,22 @@ class ComplianceSection(_Model):
     profile: str = Field(description="'cn', 'eu' or 'us-ca'")
     met: bool = Field(description="every obligation met")
     obligations: list[Obligation] = Field(default_factory=list)
+class LicenseStatusSection(_Model):
+    """The license's lifecycle when the content was signed and now (spec/consent.md §11)."""
+
+    source: str | None = Field(
+        None,
+        description="where revocations and supersessions came from: 'workspace', 'file', "
+        "or null when none was available (then only expiry is known)",
+    )
+    at_signing: LicenseState = Field(description="state at the manifest's stamped_at")
+    at_signing_since: str | None = Field(None, description="when that state began")
+    now: LicenseState = Field(description="state at checked_at")
+    now_since: str | None = Field(None, description="when the current state began")
+    checked_at: str
+    revocation_reason: str | None = Field(None, description="the owner's reason, if revoked")
+    superseded_by: str | None = Field(None, description="the license that replaced this one")
+    summary: str = Field(description="e.g. 'signed while valid, revoked since ...'")
 
 
 class VerificationReport(_Model):
@@ -315,6 +333,9 @@ class VerificationReport(_Model):
     likeness: LikenessSection = Field(default_factory=LikenessSection)
     video: VideoSection | None = Field(None, description="present for video files only")
     stream: StreamSection | None = Field(None, description="present for live streams only")
+    license_status: LicenseStatusSection | None = Field(
+        None, description="present when a license was found (spec/consent.md §11)"
+    )
     checks: list[Check] = Field(default_factory=list)
     labels: LabelsSection = Field(default_factory=LabelsSection)
     compliance: ComplianceSection | None = Field(

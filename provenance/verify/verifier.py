@@ -18,6 +18,7 @@ from .. import _c2pa
 from .._internal.files import read_input
 from ..errors import ManifestError, WatermarkError
 from ..fingerprint import fingerprint
+from ..lifecycle import LifecycleSource
 from ..manifest import ClipFacts, StampClaims
 from ..media import LoadedImage, load_image
 from ..media.image import sniff_format
@@ -38,10 +39,12 @@ from ._checks import (
     manifest_section,
     watermark_section,
 )
+from ._status import check_license_status
 from .labels import check_labels, read_still_labels
 from .report import (
     ContentSection,
     LabelsSection,
+    LicenseStatusSection,
     LikenessSection,
     ManifestSection,
     ThirdPartyMarkSection,
@@ -65,10 +68,21 @@ class Verifier:
         trust: TrustAnchors,
         repository: ManifestRepository | None = None,
         allow_untrusted: bool = False,
+        lifecycle: LifecycleSource | None = None,
     ) -> None:
+        """Set up a verifier.
+
+        Args:
+            trust: the trust anchors manifests must chain to.
+            repository: resolves stripped files by their watermark.
+            allow_untrusted: UNSAFE, accept an untrusted signer (logged).
+            lifecycle: revocations and supersessions (a workspace's registry or a status
+                list); without it only expiry is reported.
+        """
         self.trust = trust
         self.repository = repository
         self.allow_untrusted = allow_untrusted
+        self.lifecycle = lifecycle
         if allow_untrusted:
             _logger.warning("unsafe: accepting manifests whose signer is not trusted")
 
@@ -88,6 +102,7 @@ class Verifier:
                 trust=self.trust,
                 repository=self.repository,
                 allow_untrusted=self.allow_untrusted,
+                lifecycle=self.lifecycle,
             )
         return self.verify_bytes(read_input(path), source=str(path))
 
@@ -134,6 +149,7 @@ class Verifier:
         labels = check_labels(
             found_labels, claims, claims.content_id if claims else detection.content_id, checks
         )
+        likeness, status = check_license_status(claims, likeness, self.lifecycle, checks)
         verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
         synthetic = detection.detected or manifest.digital_source_type in SYNTHETIC_TYPES
         return _report(
@@ -149,6 +165,7 @@ class Verifier:
             likeness=likeness,
             third_party=third_party,
             labels=labels,
+            license_status=status,
         )
 
     def _read_embedded(
@@ -299,6 +316,7 @@ def _report(
     likeness: LikenessSection | None = None,
     third_party: list[ThirdPartyMarkSection] | None = None,
     labels: LabelsSection | None = None,
+    license_status: LicenseStatusSection | None = None,
 ) -> VerificationReport:
     return VerificationReport(
         file=source,
@@ -312,6 +330,7 @@ def _report(
         third_party_marks=third_party or [],
         content=content or ContentSection(),
         likeness=likeness or LikenessSection(),
+        license_status=license_status,
         checks=checks.items,
         labels=labels or LabelsSection(),
     )

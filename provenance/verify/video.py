@@ -24,6 +24,7 @@ from .. import _c2pa
 from .._internal.files import sha256_file
 from ..errors import ManifestError, WatermarkError
 from ..fingerprint import Fingerprint, luma_fingerprint
+from ..lifecycle import LifecycleSource
 from ..live.session import LIVE_LABEL
 from ..manifest import ClipFacts, StampClaims
 from ..media import SampledFrame, VideoInfo, decode_luma, probe_video, sample_frames
@@ -44,10 +45,12 @@ from ._checks import (
     manifest_section,
     watermark_section,
 )
+from ._status import check_license_status
 from .labels import check_labels, read_clip_labels
 from .report import (
     ContentSection,
     LabelsSection,
+    LicenseStatusSection,
     LikenessSection,
     ManifestSection,
     Verdict,
@@ -89,6 +92,7 @@ def verify_video(
     trust: TrustAnchors,
     repository: ManifestRepository | None,
     allow_untrusted: bool,
+    lifecycle: LifecycleSource | None = None,
 ) -> VerificationReport:
     """Verify the clip at ``path`` (only read, never modified).
 
@@ -126,6 +130,7 @@ def verify_video(
     labels = check_labels(
         found_labels, claims, claims.content_id if claims else detection.content_id, checks
     )
+    likeness, status = check_license_status(claims, likeness, lifecycle, checks)
     verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
     synthetic = detection.detected or manifest.digital_source_type in SYNTHETIC_TYPES
     return _report(
@@ -141,6 +146,7 @@ def verify_video(
         likeness=likeness,
         claims=claims,
         labels=labels,
+        license_status=status,
     )
 
 
@@ -393,6 +399,7 @@ def _report(
     likeness: LikenessSection | None = None,
     claims: StampClaims | None = None,
     labels: LabelsSection | None = None,
+    license_status: LicenseStatusSection | None = None,
 ) -> VerificationReport:
     return VerificationReport(
         file=str(path),
@@ -406,6 +413,7 @@ def _report(
         content=content or ContentSection(),
         likeness=likeness or LikenessSection(),
         video=video,
+        license_status=license_status,
         checks=checks.items,
         labels=labels or LabelsSection(),
     )
