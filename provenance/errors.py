@@ -20,6 +20,7 @@ __all__ = [
     "OutputExistsError",
     "ProvenanceError",
     "RepositoryError",
+    "ResolutionError",
     "ScopeViolationError",
     "SigningError",
     "UnsupportedMediaError",
@@ -118,3 +119,8 @@ class ImageTooSmallError(WatermarkError, InputError):
 
 class RepositoryError(ProvenanceError):
     """The manifest repository could not store or load a record."""
+
+
+class ResolutionError(ProvenanceError):
+    """A remote resolution service could not answer: not configured, not allowed,
+    unreachable, timed out, or its answer was malformed (``spec/resolution.md``)."""

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # System programs the project uses that PyPI cannot provide: the ffmpeg and ffprobe command
 # lines (tests re-encode stamped clips the way a platform would, and extract frames, with the
-# real ffmpeg rather than our own PyAV code). Installed from Debian's packages when missing.
+# real ffmpeg rather than our own PyAV code), and Debian's chromium, the real browser the web
+# page test drives through Playwright (never `playwright install`: it downloads a browser).
+# Installed from Debian's packages when missing.
 set -euo pipefail
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"

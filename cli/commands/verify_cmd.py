@@ -9,6 +9,7 @@ import click
 
 from .._output import emit_fields
 from .._state import app_state
+from ._resolution import resolution_options, resolver_from_options
 
 if TYPE_CHECKING:
     from provenance.verify import VerificationReport
@@ -24,10 +25,12 @@ EXIT_BY_VERDICT = {"verified": 0, "failed": 1, "no_provenance": 3}
               help="Manifest repository to resolve stripped files (default: the workspace's).")
 @click.option("--allow-untrusted", is_flag=True,
               help="UNSAFE: accept a manifest whose signer chains to no trust anchor.")
+@resolution_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
-           repository_path: Path | None, allow_untrusted: bool, as_json: bool) -> None:
+           repository_path: Path | None, allow_untrusted: bool, registry_path: Path | None,
+           cache_dir: Path | None, as_json: bool) -> None:
     """Verify FILE: manifest, watermark, content integrity, owner signature and consent scope.
 
     Exit 0 verified, 1 provenance present but failing, 2 bad input, 3 no provenance.
@@ -45,12 +48,15 @@ def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
         SQLiteRepository(_existing(repository_path)) if repository_path
         else workspace.repository() if workspace else None
     )
+    resolver = resolver_from_options(workspace, registry_path, cache_dir)
     try:
-        report = Verifier(trust=trust, repository=repository,
-                          allow_untrusted=allow_untrusted).verify_file(file)
+        report = Verifier(trust=trust, repository=repository, allow_untrusted=allow_untrusted,
+                          resolver=resolver).verify_file(file)
     finally:
         if repository is not None:
             repository.close()
+        if resolver is not None:
+            resolver.close()
     if as_json:
         click.echo(report.to_json())
     else:
@@ -74,6 +80,8 @@ def _render(report: VerificationReport) -> None:
         how = "recovered via watermark" if manifest.recovered_via_watermark else manifest.source
         rows.append(("manifest", f"{manifest.validation_state}, {how}, signed by "
                                  f"{manifest.signer or 'unknown'}"))
+        if manifest.resolved_from:
+            rows.append(("resolved from", manifest.resolved_from))
     else:
         rows.append(("manifest", "none"))
     if mark.detected:

@@ -22,6 +22,7 @@ from ..manifest import ClipFacts, StampClaims
 from ..media import LoadedImage, load_image
 from ..media.image import sniff_format
 from ..repository import ManifestRepository
+from ..resolution import ManifestResolver
 from ..trust import TrustAnchors
 from ..watermark import Detection, detect_any, engine_for_alg
 from ..watermark.thirdparty import detect_third_party
@@ -34,6 +35,7 @@ from ._checks import (
     check_manifest,
     check_watermark,
     claims_or_none,
+    engine_alg,
     find_record,
     manifest_section,
     watermark_section,
@@ -55,7 +57,12 @@ _logger = logging.getLogger(__name__)
 
 
 class Verifier:
-    """Verifies stills against one set of trust anchors and (optionally) a repository."""
+    """Verifies stills and clips against one set of trust anchors.
+
+    A stripped file's manifest is looked up by its watermark payload in ``repository``
+    (the vendor's own), then through ``resolver`` (remote vendors' services, see
+    :class:`provenance.resolution.RemoteResolver`); either may be None.
+    """
 
     def __init__(
         self,
@@ -63,9 +70,11 @@ class Verifier:
         trust: TrustAnchors,
         repository: ManifestRepository | None = None,
         allow_untrusted: bool = False,
+        resolver: ManifestResolver | None = None,
     ) -> None:
         self.trust = trust
         self.repository = repository
+        self.resolver = resolver
         self.allow_untrusted = allow_untrusted
         if allow_untrusted:
             _logger.warning("unsafe: accepting manifests whose signer is not trusted")
@@ -86,6 +95,7 @@ class Verifier:
                 trust=self.trust,
                 repository=self.repository,
                 allow_untrusted=self.allow_untrusted,
+                resolver=self.resolver,
             )
         return self.verify_bytes(read_input(path), source=str(path))
 
@@ -105,7 +115,7 @@ class Verifier:
             reading = self._resolve(image, data, detection, checks)
             recovered = reading is not None
             claims = claims_or_none(reading)
-        manifest = manifest_section(reading, recovered, manifest_error)
+        manifest = manifest_section(reading, recovered, manifest_error, checks)
         third_party = _third_party_marks(image)
         if reading is None and manifest_error is None and not detection.detected:
             return _report(
@@ -155,7 +165,13 @@ class Verifier:
         self, image: LoadedImage, data: bytes, detection: Detection, checks: Checks
     ) -> _c2pa.ManifestReading | None:
         assert detection.content_id is not None
-        record = find_record(self.repository, detection.content_id, checks)
+        record = find_record(
+            self.repository,
+            detection.content_id,
+            checks,
+            resolver=self.resolver,
+            alg=engine_alg(detection.engine),
+        )
         if record is None:
             return None
         try:

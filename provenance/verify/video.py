@@ -27,8 +27,9 @@ from ..fingerprint import Fingerprint, luma_fingerprint
 from ..manifest import ClipFacts, StampClaims
 from ..media import SampledFrame, VideoInfo, decode_luma, probe_video, sample_frames
 from ..repository import ManifestRepository
+from ..resolution import ManifestResolver, ResolvedManifest
 from ..trust import TrustAnchors
-from ..watermark import ClipDecoder, ContentId, Detection, engine_for_alg, get_engine
+from ..watermark import ClipDecoder, Detection, engine_for_alg, get_engine
 from ..watermark._registry import DEFAULT_ENGINE
 from ..watermark.luma import LumaIssEngine
 from ._checks import (
@@ -39,6 +40,7 @@ from ._checks import (
     check_manifest,
     check_watermark,
     claims_or_none,
+    engine_alg,
     find_record,
     manifest_section,
     watermark_section,
@@ -86,6 +88,7 @@ def verify_video(
     trust: TrustAnchors,
     repository: ManifestRepository | None,
     allow_untrusted: bool,
+    resolver: ManifestResolver | None = None,
 ) -> VerificationReport:
     """Verify the clip at ``path`` (only read, never modified).
 
@@ -101,10 +104,17 @@ def verify_video(
     detection = scan.detection
     recovered = False
     if reading is None and manifest_error is None and detection.content_id is not None:
-        reading = _resolve(path, mime, trust, repository, detection.content_id, checks)
+        record = find_record(
+            repository,
+            detection.content_id,
+            checks,
+            resolver=resolver,
+            alg=engine_alg(detection.engine),
+        )
+        reading = _read_resolved(path, mime, trust, record, checks)
         recovered = reading is not None
         claims = claims_or_none(reading)
-    manifest = manifest_section(reading, recovered, manifest_error)
+    manifest = manifest_section(reading, recovered, manifest_error, checks)
     video = _video_section(info, scan, claims)
     if reading is None and manifest_error is None and not detection.detected:
         return _report(path, info, Verdict.NO_PROVENANCE, False, manifest, scan, checks, video)
@@ -148,15 +158,13 @@ def _read_embedded(
         return None, exc
 
 
-def _resolve(
+def _read_resolved(
     path: Path,
     mime: str | None,
     trust: TrustAnchors,
-    repository: ManifestRepository | None,
-    content_id: ContentId,
+    record: ResolvedManifest | None,
     checks: Checks,
 ) -> _c2pa.ManifestReading | None:
-    record = find_record(repository, content_id, checks)
     if record is None:
         return None
     try:
