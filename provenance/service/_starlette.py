@@ -21,6 +21,7 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -239,12 +240,16 @@ async def _upload(request: Request, limit: int) -> tuple[bytes, str | None]:
         raise _TooLargeError
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=8)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InputError("multipart upload has no 'file' field")
-        data = await upload.read(limit + 1)
-        name = upload.filename
+        # The context closes the spooled parts, whatever they were.
+        try:
+            async with request.form(max_files=1, max_fields=8) as form:
+                upload = form.get("file")
+                if not isinstance(upload, UploadFile):
+                    raise InputError("multipart upload has no 'file' field")
+                data = await upload.read(limit + 1)
+                name = upload.filename
+        except HTTPException as exc:  # malformed multipart, too many parts
+            raise InputError(f"bad multipart upload: {exc.detail}") from exc
     else:
         buffer = bytearray()
         async for chunk in request.stream():
