@@ -14,6 +14,7 @@
   const checks = document.getElementById("checks");
   const thumbFigure = document.getElementById("thumb-figure");
   const thumb = document.getElementById("thumb");
+  const thumbCaption = document.getElementById("thumb-caption");
 
   const VERDICTS = {
     verified: "Verified",
@@ -98,6 +99,7 @@
     if (thumbnail) {
       thumb.src = thumbnail;
       thumb.alt = (report.video ? "First frame of " : "Thumbnail of ") + report.file;
+      thumbCaption.textContent = report.video ? "First frame of the video" : "The image, reduced";
     }
     result.hidden = false;
     verdict.focus();
