@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 
@@ -111,6 +112,30 @@ def test_each_vendors_stripped_clip_verifies_through_its_own_service(
         assert report["watermark"]["payload"] == vendor["stamp"]["content_id"]
         assert report["likeness"]["face_id"] == vendor["face"]
         assert report["likeness"]["in_scope"] is True
+
+
+def test_the_platforms_upload_verifier_resolves_both_vendors(
+    vendors: list[dict[str, Any]], serve_process: Callable[..., Any], tmp_path: Path
+) -> None:
+    services = [serve_process("-w", str(v["workspace"].root), "serve") for v in vendors]
+    registry = write_registry(
+        tmp_path / "issuers.json",
+        *((v["workspace"], s.url) for v, s in zip(vendors, services, strict=True)),
+    )
+    trust = [arg for v in vendors for arg in ("--trust", str(v["workspace"].root_ca_cert))]
+    platform = serve_process("serve", "--verifier", "--registry", str(registry), *trust,
+                             "--cache-dir", str(tmp_path / "cache"))  # fmt: skip
+    assert httpx.get(platform.url + "/healthz").json() == {"status": "ok", "verifier": True}
+    assert httpx.get(platform.url + "/manifests/0000000000000001").status_code == 404  # no API
+    for vendor, service in zip(vendors, services, strict=True):
+        answer = httpx.post(f"{platform.url}/verify", params={"filename": "clip.mp4"},
+                            content=vendor["stripped"].read_bytes(), timeout=120)  # fmt: skip
+        report = answer.json()
+        assert answer.status_code == 200 and report["verdict"] == "verified", report
+        assert report["manifest"]["resolved_from"] == service.url
+        assert report["manifest"]["label"] == vendor["label"]
+        assert report["likeness"]["face_id"] == vendor["face"]
+    assert len(list((tmp_path / "cache").rglob("*.c2pa"))) == 2
 
 
 def test_a_vendor_trusted_only_for_the_other_vendors_ca_fails_trust(
