@@ -26,10 +26,11 @@
     while (node.firstChild) node.removeChild(node.firstChild);
   }
 
-  function yesNo(value, yes, no) {
+  // A "no" is marked as bad only where it is (out of scope); elsewhere it is plain text.
+  function yesNo(value, yes, no, noIsBad) {
     const span = document.createElement("span");
     if (value === true) { span.className = "yes"; span.textContent = yes; }
-    else if (value === false) { span.className = "no"; span.textContent = no; }
+    else if (value === false) { span.className = noIsBad ? "no" : ""; span.textContent = no; }
     else { span.textContent = "unknown"; }
     return span;
   }
@@ -73,7 +74,7 @@
     fact("Consent scope", scopeText(l.scope));
     if (l.declared_purpose) fact("Declared use", l.declared_purpose + " in " + (l.declared_territory || "?"));
     fact("In scope", l.in_scope === null || l.in_scope === undefined
-      ? "not applicable" : yesNo(l.in_scope, "yes", "NO, outside the consent scope"));
+      ? "not applicable" : yesNo(l.in_scope, "yes", "NO, outside the consent scope", true));
     fact("Recovered via watermark", yesNo(m.recovered_via_watermark, "yes, manifest was stripped and recovered", "no"));
     if (m.resolved_from) fact("Resolved from", m.resolved_from);
     if (m.resolution_error) fact("Could not resolve", m.resolution_error);

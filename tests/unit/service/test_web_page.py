@@ -82,6 +82,7 @@ def page(server: RunningServer) -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 1000})
+            page.set_default_timeout(120_000)  # a loaded 2-core CI machine is slow, not broken
             yield page
         finally:
             browser.close()
