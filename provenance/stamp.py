@@ -89,11 +89,15 @@ class Stamper:
         passphrase: bytes | None = None,
         engine: str | None = None,
         tsa_url: str | None = None,
+        repository: str | None = None,
     ) -> Stamper:
-        """A stamper using the workspace's signer, repository, issuer code and engine."""
+        """A stamper using the workspace's signer, repository, issuer code and engine.
+
+        ``repository`` is a repository URL overriding the workspace's (``spec/repository.md``).
+        """
         return cls(
             signer=workspace.signer(passphrase),
-            repository=workspace.repository(),
+            repository=workspace.repository(repository),
             vendor=workspace.settings.vendor,
             issuer=workspace.settings.issuer,
             engine=engine or workspace.settings.engine,

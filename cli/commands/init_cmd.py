@@ -20,8 +20,12 @@ ALGORITHMS = ("es256", "es384", "ps256", "ed25519")
               help="Signing algorithm of the vendor certificate.")
 @click.option("--encrypt-keys", is_flag=True,
               help="Encrypt private keys with $PROVENANCE_KEY_PASSPHRASE.")
+@click.option("--repository", metavar="URL",
+              help="Manifest repository to record in the settings: a SQLite path or a "
+              "postgresql:// URL without password (default: repository.sqlite here).")
 @click.option("--force", is_flag=True, help="Replace an existing workspace (new keys!).")
-def init(directory: Path, vendor: str, algorithm: str, encrypt_keys: bool, force: bool) -> None:
+def init(directory: Path, vendor: str, algorithm: str, encrypt_keys: bool,
+         repository: str | None, force: bool) -> None:
     """Create a workspace: vendor CA and signing certificate, demo face-owner key, repository."""
     from provenance.errors import WorkspaceError
     from provenance.identity import SigningAlgorithm
@@ -32,7 +36,7 @@ def init(directory: Path, vendor: str, algorithm: str, encrypt_keys: bool, force
         raise WorkspaceError("--encrypt-keys needs $PROVENANCE_KEY_PASSPHRASE to be set")
     workspace = Workspace.create(
         directory, vendor=vendor, algorithm=SigningAlgorithm(algorithm),
-        passphrase=passphrase, force=force,
+        passphrase=passphrase, force=force, repository=repository,
     )
     status(f"created workspace {workspace.root}")
     emit_fields([
@@ -41,6 +45,6 @@ def init(directory: Path, vendor: str, algorithm: str, encrypt_keys: bool, force
         ("trust anchor", str(workspace.root_ca_cert)),
         ("signer", f"{workspace.signer_chain} ({algorithm})"),
         ("owner key", str(workspace.owner_key_path)),
-        ("repository", str(workspace.repository_path)),
+        ("repository", str(workspace.repository_url())),
         ("engine", workspace.settings.engine),
     ])

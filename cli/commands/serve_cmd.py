@@ -12,6 +12,9 @@ from .._state import app_state
 from ._resolution import resolution_options, resolver_from_options
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from provenance.repository import ManifestRepository
     from provenance.service import ServiceConfig
     from provenance.workspace import Workspace
 
@@ -26,14 +29,17 @@ if TYPE_CHECKING:
               help="Trust anchor PEM for --verifier (repeatable; default: the workspace root CA).")
 @click.option("--allow-untrusted", is_flag=True,
               help="UNSAFE (--verifier): accept manifests whose signer chains to no anchor.")
+@click.option("--repository", "repository_url", metavar="URL",
+              help="Manifest repository to serve: a SQLite file or a postgresql:// URL "
+              "(default: $PROVENANCE_REPOSITORY, else the workspace's).")
 @resolution_options
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Verifications run at once (default: one per core).")
 @click.option("--max-upload-mb", type=click.IntRange(1, 4096), default=256, show_default=True,
               help="Largest upload accepted by /verify.")
 def serve(host: str, port: int, verifier: bool, trust_paths: tuple[Path, ...],
-          allow_untrusted: bool, registry_path: Path | None, cache_dir: Path | None,
-          workers: int | None, max_upload_mb: int) -> None:
+          allow_untrusted: bool, repository_url: str | None, registry_path: Path | None,
+          cache_dir: Path | None, workers: int | None, max_upload_mb: int) -> None:
     """Serve the C2PA Soft Binding Resolution API over the workspace's repository.
 
     Read-only: /matches/byBinding, /manifests/{id}, /services/supportedAlgorithms, /healthz
@@ -45,12 +51,16 @@ def serve(host: str, port: int, verifier: bool, trust_paths: tuple[Path, ...],
     from provenance.service import bind, build_app, serve_forever, url_of
 
     workspace = app_state().optional_workspace()
-    if workspace is None and not verifier:
+    factory = _repository_factory(workspace, repository_url)
+    if factory is None and not verifier:
         raise WorkspaceError(
-            "serve needs a workspace (its repository is what it serves), or --verifier"
+            "serve needs a workspace or --repository (the repository is what it serves), "
+            "or --verifier"
         )
-    config = _config(workspace, verifier, trust_paths, allow_untrusted, registry_path,
-                     cache_dir, workers, max_upload_mb)
+    if factory is not None:
+        factory().close()  # a repository that cannot be opened fails here, not per request
+    config = _config(workspace, factory, verifier, trust_paths, allow_untrusted,
+                     registry_path, cache_dir, workers, max_upload_mb)
     try:
         sock = bind(host, port)
     except OSError as exc:
@@ -68,7 +78,22 @@ def serve(host: str, port: int, verifier: bool, trust_paths: tuple[Path, ...],
         raise click.exceptions.Exit(130) from None
 
 
-def _config(ws: Workspace | None, verifier: bool, trust_paths: tuple[Path, ...],
+def _repository_factory(
+    ws: Workspace | None, repository_url: str | None
+) -> Callable[[], ManifestRepository] | None:
+    """Opens the repository once per server thread (``ThreadRepositories``)."""
+    from provenance.repository import configured_url, open_repository
+
+    url = configured_url(repository_url)
+    if ws is not None:
+        return lambda: ws.repository(repository_url)
+    if url is not None:
+        return lambda: open_repository(url, create=False)
+    return None
+
+
+def _config(ws: Workspace | None, factory: Callable[[], ManifestRepository] | None,
+            verifier: bool, trust_paths: tuple[Path, ...],
             allow_untrusted: bool, registry_path: Path | None, cache_dir: Path | None,
             workers: int | None, max_upload_mb: int) -> ServiceConfig:
     from provenance.service import (
@@ -80,7 +105,7 @@ def _config(ws: Workspace | None, verifier: bool, trust_paths: tuple[Path, ...],
     )
     from provenance.trust import TrustAnchors
 
-    repositories = ThreadRepositories(ws.repository) if ws is not None else None
+    repositories = ThreadRepositories(factory) if factory is not None else None
     closers = [repositories.close] if repositories is not None else []
     uploads = None
     if verifier:

@@ -42,11 +42,15 @@ VIDEO_OUTPUTS = (".mp4", ".m4v")
 @click.option("--fps", help="Frame rate of a SOURCE directory of numbered frames, e.g. 30 "
               "or 30000/1001.")
 @click.option("--tsa-url", help="RFC 3161 time-stamp authority to countersign with.")
+@click.option("--repository", metavar="URL", help="Manifest repository to store into: a SQLite "
+              "file or a postgresql:// URL (default: $PROVENANCE_REPOSITORY, else the "
+              "workspace's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 def stamp(source: Path, output: Path, license_path: Path, purpose: str, territory: str | None,
           engine: str | None, quality: int, crf: int, preset: str, codec: str,
-          fps: str | None, tsa_url: str | None, as_json: bool, force: bool) -> None:
+          fps: str | None, tsa_url: str | None, repository: str | None, as_json: bool,
+          force: bool) -> None:
     """Stamp SOURCE under a face owner's license: refuse out-of-scope use, else watermark
     every frame and sign a C2PA manifest into OUTPUT.
 
@@ -60,7 +64,8 @@ def stamp(source: Path, output: Path, license_path: Path, purpose: str, territor
     workspace = state.workspace()
     license = License.load(license_path)
     stamper = Stamper.from_workspace(
-        workspace, passphrase=state.passphrase(), engine=engine, tsa_url=tsa_url
+        workspace, passphrase=state.passphrase(), engine=engine, tsa_url=tsa_url,
+        repository=repository,
     )
     video = (output.suffix.lower() in VIDEO_OUTPUTS
              or (not source.is_dir() and source.suffix.lower() in VIDEO_SUFFIXES))

@@ -21,21 +21,22 @@ EXIT_BY_VERDICT = {"verified": 0, "failed": 1, "no_provenance": 3}
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--trust", "trust_paths", multiple=True, type=click.Path(path_type=Path),
               help="Trust anchor PEM (repeatable; default: the workspace root CA).")
-@click.option("--repository", "repository_path", type=click.Path(path_type=Path),
-              help="Manifest repository to resolve stripped files (default: the workspace's).")
+@click.option("--repository", "repository_url", metavar="URL",
+              help="Manifest repository to resolve stripped files: a SQLite file or a "
+              "postgresql:// URL (default: $PROVENANCE_REPOSITORY, else the workspace's).")
 @click.option("--allow-untrusted", is_flag=True,
               help="UNSAFE: accept a manifest whose signer chains to no trust anchor.")
 @resolution_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
-           repository_path: Path | None, allow_untrusted: bool, registry_path: Path | None,
+           repository_url: str | None, allow_untrusted: bool, registry_path: Path | None,
            cache_dir: Path | None, as_json: bool) -> None:
     """Verify FILE: manifest, watermark, content integrity, owner signature and consent scope.
 
     Exit 0 verified, 1 provenance present but failing, 2 bad input, 3 no provenance.
     """
-    from provenance.repository import SQLiteRepository
+    from provenance.repository import configured_url, open_repository
     from provenance.trust import TrustAnchors
     from provenance.verify import Verifier
 
@@ -44,8 +45,9 @@ def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
         trust = TrustAnchors.from_files(*trust_paths)
     else:
         trust = workspace.trust_anchors() if workspace else TrustAnchors.none()
+    url = configured_url(repository_url)
     repository = (
-        SQLiteRepository(_existing(repository_path)) if repository_path
+        open_repository(url, create=False) if url
         else workspace.repository() if workspace else None
     )
     resolver = resolver_from_options(workspace, registry_path, cache_dir)
@@ -62,14 +64,6 @@ def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
     else:
         _render(report)
     ctx.exit(EXIT_BY_VERDICT[report.verdict.value])
-
-
-def _existing(path: Path) -> Path:
-    from provenance.errors import InputError
-
-    if not path.is_file():
-        raise InputError(f"{path}: no such repository file")
-    return path
 
 
 def _render(report: VerificationReport) -> None:
