@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench bench-video bench-live bench-ledger robustness clean
+.PHONY: setup system-deps demo test lint typecheck pytest bench bench-video bench-live bench-ledger bench-serve robustness clean
 
 setup: $(STAMP) system-deps
 
@@ -57,6 +57,10 @@ bench-video: setup
 # BENCH_LIVE_ARGS=--seconds 10 for a quick run.
 bench-live: setup
 	$(BIN)/python -m benchmarks.live $(BENCH_LIVE_ARGS)
+
+# 50 concurrent clip uploads to `serve --verifier` from a second process (about 30 s).
+bench-serve: setup
+	$(BIN)/python -m benchmarks.serve_load $(BENCH_SERVE_ARGS)
 
 # Watermark engines side by side: attacks, quality, speed, bitrate (benchmarks/README.md).
 # About 10 minutes on 2 cores; ROBUSTNESS_ARGS=--quick for a 30 s smoke test.

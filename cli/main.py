@@ -15,6 +15,7 @@ from .commands import (
     ledger_cmd,
     license_cmd,
     sample_cmd,
+    serve_cmd,
     stamp_cmd,
     stream_cmd,
     verify_cmd,
@@ -50,6 +51,7 @@ for command in (
     sample_cmd.sample,
     label_cmd.label_group,
     ledger_cmd.ledger_group,
+    serve_cmd.serve,
 ):
     cli.add_command(command)
 

@@ -22,6 +22,7 @@ __all__ = [
     "OutputExistsError",
     "ProvenanceError",
     "RepositoryError",
+    "ResolutionError",
     "ScopeViolationError",
     "SigningError",
     "UnsupportedMediaError",
@@ -130,3 +131,8 @@ class RepositoryError(ProvenanceError):
 
 class LedgerError(ProvenanceError):
     """The usage ledger could not be opened, read or appended to."""
+
+
+class ResolutionError(ProvenanceError):
+    """A remote resolution service could not answer: not configured, not allowed,
+    unreachable, timed out, or its answer was malformed (``spec/resolution.md``)."""

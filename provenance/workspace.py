@@ -125,6 +125,11 @@ class Workspace:
         return self.root / "repository.sqlite"
 
     @property
+    def registry_path(self) -> Path:
+        """The issuer registry ``verify`` uses when present (``spec/resolution.md``)."""
+        return self.root / "issuers.json"
+
+    @property
     def licenses_dir(self) -> Path:
         return self.root / "licenses"
 

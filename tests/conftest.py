@@ -159,3 +159,71 @@ def repository_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'repository.sqlite'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+# Runs this checkout's CLI in a child process (the import trick above, then main()).
+_CHILD_CLI = (
+    "import sys; sys.path[:0] = [{root!r}, {tests!r}]; import conftest; "
+    "from provenance.cli.main import main; main(sys.argv[1:])"
+)
+
+
+class ServeProcess:
+    """A ``provenance serve`` child process on a free loopback port."""
+
+    def __init__(self, *args: str) -> None:
+        import subprocess
+        import threading
+
+        root = Path(__file__).resolve().parents[1]
+        code = _CHILD_CLI.format(root=str(root), tests=str(root / "tests"))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, *args, "--port", "0"],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self.url = ""
+        self.stderr: list[str] = []
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self.process.stderr is not None
+            with self.process.stderr:
+                for line in self.process.stderr:
+                    self.stderr.append(line)
+                    if line.startswith("serving ") and " on http://" in line:
+                        self.url = line.rsplit(" on ", 1)[1].strip()
+                        ready.set()
+            ready.set()
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        if not ready.wait(timeout=60) or not self.url:
+            self.stop()
+            raise RuntimeError("serve did not start: " + "".join(self.stderr))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(timeout=10)
+
+
+@pytest.fixture
+def serve_process() -> Iterator[Callable[..., ServeProcess]]:
+    """Start ``provenance ARGS... serve --port 0`` children; all are stopped afterwards."""
+    started: list[ServeProcess] = []
+
+    def _start(*args: str) -> ServeProcess:
+        process = ServeProcess(*args)
+        started.append(process)
+        return process
+
+    yield _start
+    for process in started:
+        process.stop()

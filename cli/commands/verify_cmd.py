@@ -9,6 +9,7 @@ import click
 
 from .._output import emit_fields
 from .._state import app_state
+from ._resolution import resolution_options, resolver_from_options
 
 if TYPE_CHECKING:
     from provenance.lifecycle import LifecycleSource
@@ -33,11 +34,13 @@ EXIT_BY_VERDICT = {"verified": 0, "failed": 1, "no_provenance": 3}
 @click.option("--profile", type=click.Choice(["cn", "eu", "us-ca"]),
               help="Also judge the labelling obligations of China (GB 45438), the EU (AI Act "
               "Art. 50) or California (SB 942), field by field.")
+@resolution_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, files: tuple[Path, ...], trust_paths: tuple[Path, ...],
            repository_url: str | None, revocations_path: Path | None, allow_untrusted: bool,
-           profile: str | None, as_json: bool) -> None:
+           profile: str | None, registry_path: Path | None, cache_dir: Path | None,
+           as_json: bool) -> None:
     """Verify FILE: manifest, watermark, content integrity, owner signature, consent scope,
     license status and labelling-law metadata.
 
@@ -64,17 +67,21 @@ def verify(ctx: click.Context, files: tuple[Path, ...], trust_paths: tuple[Path,
     )
     options: dict[str, Any] = dict(trust=trust, repository=repository,
                                    allow_untrusted=allow_untrusted)
+    resolver = resolver_from_options(workspace, registry_path, cache_dir)
     try:
         if len(files) > 1:
             report = verify_segments(files[0], list(files[1:]), **options)
         elif files[0].suffix.lower() == ".m3u8":
             report = verify_playlist(files[0], **options)
         else:
-            report = Verifier(**options, lifecycle=_lifecycle(revocations_path, workspace)
+            report = Verifier(**options, resolver=resolver,
+                              lifecycle=_lifecycle(revocations_path, workspace)
                               ).verify_file(files[0])
     finally:
         if repository is not None:
             repository.close()
+        if resolver is not None:
+            resolver.close()
     if profile is not None:
         report = apply_profile(report, Profile(profile))
     if as_json:
@@ -108,6 +115,8 @@ def _render(report: VerificationReport) -> None:
         how = "recovered via watermark" if manifest.recovered_via_watermark else manifest.source
         rows.append(("manifest", f"{manifest.validation_state}, {how}, signed by "
                                  f"{manifest.signer or 'unknown'}"))
+        if manifest.resolved_from:
+            rows.append(("resolved from", manifest.resolved_from))
         if manifest.parent_label:
             rows.append(("update", f"{', '.join(manifest.edits) or 'no actions'} by "
                                    f"{manifest.signer or 'unknown'} over the stamp's "

@@ -494,6 +494,21 @@ def _first_frame(path: Path, container: InputContainer, stream: VideoStream) -> 
     raise InputError(f"{path}: its video stream has no decodable frames")
 
 
+def first_frame_rgb(path: Path) -> NDArray[np.uint8]:
+    """The clip's first frame as RGB ``uint8`` (height, width, 3), e.g. for a thumbnail.
+
+    Raises:
+        InputError: as :func:`probe_video`.
+        UnsupportedMediaError: as :func:`probe_video`.
+    """
+    with _open_input(path) as container:
+        try:
+            frame = _first_frame(path, container, _video_stream(path, container))
+            return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+        except _AV_ERRORS as exc:
+            raise InputError(f"{path}: cannot read ({_why(exc)})") from exc
+
+
 def _frame_rate(path: Path, stream: VideoStream) -> Fraction:
     for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
         if rate is not None and rate > 0:

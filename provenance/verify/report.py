@@ -84,6 +84,14 @@ class ManifestSection(_Model):
     present: bool
     source: str | None = Field(None, description="'embedded', 'repository' or null")
     recovered_via_watermark: bool = False
+    resolved_from: str | None = Field(
+        None, description="base URL of the remote resolution service the manifest came from"
+    )
+    resolution_error: str | None = Field(
+        None,
+        description="why a remote resolution service could not answer (unreachable, timed "
+        "out, refused, not registered); asking again later may succeed",
+    )
     validation_state: str | None = Field(
         None, description="Trusted, Valid or Invalid, hard binding excluded when recovered"
     )

@@ -23,6 +23,7 @@ from ..manifest import ClipFacts, StampClaims
 from ..media import LoadedImage, load_image
 from ..media.image import sniff_format
 from ..repository import ManifestRepository
+from ..resolution import ManifestResolver
 from ..trust import TrustAnchors
 from ..watermark import Detection, detect_any, engine_for_alg
 from ..watermark.thirdparty import detect_third_party
@@ -35,6 +36,7 @@ from ._checks import (
     check_manifest,
     check_watermark,
     claims_or_none,
+    engine_alg,
     find_record,
     manifest_section,
     watermark_section,
@@ -60,7 +62,12 @@ _logger = logging.getLogger(__name__)
 
 
 class Verifier:
-    """Verifies stills against one set of trust anchors and (optionally) a repository."""
+    """Verifies stills and clips against one set of trust anchors.
+
+    A stripped file's manifest is looked up by its watermark payload in ``repository``
+    (the vendor's own), then through ``resolver`` (remote vendors' services, see
+    :class:`provenance.resolution.RemoteResolver`); either may be None.
+    """
 
     def __init__(
         self,
@@ -69,6 +76,7 @@ class Verifier:
         repository: ManifestRepository | None = None,
         allow_untrusted: bool = False,
         lifecycle: LifecycleSource | None = None,
+        resolver: ManifestResolver | None = None,
     ) -> None:
         """Set up a verifier.
 
@@ -81,6 +89,7 @@ class Verifier:
         """
         self.trust = trust
         self.repository = repository
+        self.resolver = resolver
         self.allow_untrusted = allow_untrusted
         self.lifecycle = lifecycle
         if allow_untrusted:
@@ -103,6 +112,7 @@ class Verifier:
                 repository=self.repository,
                 allow_untrusted=self.allow_untrusted,
                 lifecycle=self.lifecycle,
+                resolver=self.resolver,
             )
         return self.verify_bytes(read_input(path), source=str(path))
 
@@ -122,7 +132,7 @@ class Verifier:
             reading = self._resolve(image, data, detection, checks)
             recovered = reading is not None
             claims = claims_or_none(reading)
-        manifest = manifest_section(reading, recovered, manifest_error)
+        manifest = manifest_section(reading, recovered, manifest_error, checks)
         third_party = _third_party_marks(image)
         found_labels = read_still_labels(data, source=source)
         if reading is None and manifest_error is None and not detection.detected:
@@ -180,7 +190,13 @@ class Verifier:
         self, image: LoadedImage, data: bytes, detection: Detection, checks: Checks
     ) -> _c2pa.ManifestReading | None:
         assert detection.content_id is not None
-        record = find_record(self.repository, detection.content_id, checks)
+        record = find_record(
+            self.repository,
+            detection.content_id,
+            checks,
+            resolver=self.resolver,
+            alg=engine_alg(detection.engine),
+        )
         if record is None:
             return None
         try:

@@ -29,8 +29,9 @@ from ..live.session import LIVE_LABEL
 from ..manifest import ClipFacts, StampClaims
 from ..media import SampledFrame, VideoInfo, decode_luma, probe_video, sample_frames
 from ..repository import ManifestRepository
+from ..resolution import ManifestResolver, ResolvedManifest
 from ..trust import TrustAnchors
-from ..watermark import ClipDecoder, ContentId, Detection, engine_for_alg, get_engine
+from ..watermark import ClipDecoder, Detection, engine_for_alg, get_engine
 from ..watermark._registry import DEFAULT_ENGINE
 from ..watermark.luma import LumaIssEngine
 from ._checks import (
@@ -41,6 +42,7 @@ from ._checks import (
     check_manifest,
     check_watermark,
     claims_or_none,
+    engine_alg,
     find_record,
     manifest_section,
     watermark_section,
@@ -93,6 +95,7 @@ def verify_video(
     repository: ManifestRepository | None,
     allow_untrusted: bool,
     lifecycle: LifecycleSource | None = None,
+    resolver: ManifestResolver | None = None,
 ) -> VerificationReport:
     """Verify the clip at ``path`` (only read, never modified).
 
@@ -108,10 +111,17 @@ def verify_video(
     detection = scan.detection
     recovered = False
     if reading is None and manifest_error is None and detection.content_id is not None:
-        reading = _resolve(path, mime, trust, repository, detection.content_id, checks)
+        record = find_record(
+            repository,
+            detection.content_id,
+            checks,
+            resolver=resolver,
+            alg=engine_alg(detection.engine),
+        )
+        reading = _read_resolved(path, mime, trust, record, checks)
         recovered = reading is not None
         claims = claims_or_none(reading)
-    manifest = manifest_section(reading, recovered, manifest_error)
+    manifest = manifest_section(reading, recovered, manifest_error, checks)
     video = _video_section(info, scan, claims)
     found_labels = read_clip_labels(path, bmff=_is_bmff(info))
     if reading is None and manifest_error is None and not detection.detected:
@@ -166,15 +176,13 @@ def _read_embedded(
         return None, exc
 
 
-def _resolve(
+def _read_resolved(
     path: Path,
     mime: str | None,
     trust: TrustAnchors,
-    repository: ManifestRepository | None,
-    content_id: ContentId,
+    record: ResolvedManifest | None,
     checks: Checks,
 ) -> _c2pa.ManifestReading | None:
-    record = find_record(repository, content_id, checks)
     if record is None:
         return None
     try:
