@@ -8,7 +8,15 @@ import click
 
 from ._errors import ProvenanceGroup
 from ._state import AppState
-from .commands import init_cmd, keys_cmd, license_cmd, sample_cmd, stamp_cmd, verify_cmd
+from .commands import (
+    init_cmd,
+    keys_cmd,
+    license_cmd,
+    report_cmd,
+    sample_cmd,
+    stamp_cmd,
+    verify_cmd,
+)
 
 
 @click.group(cls=ProvenanceGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,6 +45,7 @@ for command in (
     stamp_cmd.stamp,
     verify_cmd.verify,
     sample_cmd.sample,
+    report_cmd.report,
 ):
     cli.add_command(command)
 

@@ -22,6 +22,7 @@ __all__ = [
     "RepositoryError",
     "ScopeViolationError",
     "SigningError",
+    "TimestampError",
     "UnsupportedMediaError",
     "WatermarkError",
     "WorkspaceError",
@@ -100,6 +101,10 @@ class ManifestError(ProvenanceError):
 
 class SigningError(ProvenanceError):
     """The C2PA signer refused to sign (certificate profile, key, algorithm)."""
+
+
+class TimestampError(ProvenanceError):
+    """A time-stamp authority could not be reached or gave an unusable answer (RFC 3161)."""
 
 
 class EncodingError(ProvenanceError):

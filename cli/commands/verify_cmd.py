@@ -42,7 +42,7 @@ def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
     else:
         trust = workspace.trust_anchors() if workspace else TrustAnchors.none()
     repository = (
-        SQLiteRepository(_existing(repository_path)) if repository_path
+        SQLiteRepository(existing_repository(repository_path)) if repository_path
         else workspace.repository() if workspace else None
     )
     try:
@@ -58,7 +58,8 @@ def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
     ctx.exit(EXIT_BY_VERDICT[report.verdict.value])
 
 
-def _existing(path: Path) -> Path:
+def existing_repository(path: Path) -> Path:
+    """``path`` if it is a file; a repository is never created by reading commands."""
     from provenance.errors import InputError
 
     if not path.is_file():

@@ -26,6 +26,7 @@ from .video import (
     frames_from_directory,
     probe_video,
     sample_frames,
+    sample_rgb,
     transcode,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "load_image",
     "probe_video",
     "sample_frames",
+    "sample_rgb",
     "thumbnail_jpeg",
     "transcode",
 ]
