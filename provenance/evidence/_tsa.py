@@ -79,10 +79,14 @@ def request_timestamp(url: str, data: bytes, *, timeout_s: float = 30.0) -> Time
     return Timestamp(
         tsa_url=url,
         message_imprint=imprint.hex(),
-        gen_time=response.tst_info.gen_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        gen_time=_utc(response),
         serial_number=str(response.tst_info.serial_number),
         response=base64.b64encode(response.as_bytes()).decode("ascii"),
     )
+
+
+def _utc(response: TimeStampResponse) -> str:
+    return response.tst_info.gen_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _post(url: str, body: bytes, timeout_s: float) -> bytes:
@@ -111,6 +115,9 @@ def check_timestamp(
     stored = response.tst_info.message_imprint.message
     if stored != imprint or stamp.message_imprint != imprint.hex():
         return TimestampCheck("the time-stamp token covers other data", None, "")
+    if _utc(response) != stamp.gen_time:
+        problem = f"the token's time is {_utc(response)}, not {stamp.gen_time}"
+        return TimestampCheck(problem, None, "")
     if not roots:
         return TimestampCheck(
             None, None, f"time-stamped {stamp.gen_time}; TSA not checked (no TSA root given)"
