@@ -164,7 +164,7 @@ def _terms(license: LicenseFinding | None, item: FileEvidence, statement: Statem
         ("Valid", f"{escape(license.not_before or '?')} to {escape(license.not_after or '?')}",
          escape(observed.observed_at[:10]), Clause.DATE),
         ("Revocation", _revocation(item), "", Clause.REVOKED),
-        ("Stamped as", declared, f"on {escape((license.stamped_at or '?')[:19])}", None),
+        ("Stamped as", declared, f"on {_moment(license.stamped_at)}", None),
     ]  # fmt: skip
     body = "".join(
         f"<tr><th>{name}</th>{cell(terms, clause)}{cell(seen, clause)}</tr>"
@@ -184,6 +184,15 @@ def _revocation(item: FileEvidence) -> str:
     if revoked:
         return escape(revoked[0].message)
     return "no revocation known to this report"
+
+
+def _moment(text: str | None) -> str:
+    return escape(text[:19].replace("T", " ") + " UTC") if text else "?"
+
+
+def _short(number: str | None) -> str:
+    """A probability in two significant digits; the statement keeps all of them."""
+    return "?" if number is None else f"{float(number):.2g}"
 
 
 def _purposes(license: LicenseFinding) -> str:
@@ -211,7 +220,7 @@ def _found(item: FileEvidence) -> str:
         mark = (
             f"<code>{escape(found.watermark_payload or '')}</code> "
             f"({escape(found.watermark_engine or '')}), chance of a false detection "
-            f"{escape(found.watermark_false_alarm_probability or '?')}"
+            f"{_short(found.watermark_false_alarm_probability)}"
         )
     recovered = found.manifest_source == "repository"
     codes = ", ".join(
