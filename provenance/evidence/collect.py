@@ -1,10 +1,14 @@
 """Examine suspect files in parallel: verify each, hash it, picture it, chart its watermark.
 
-Each file is examined in a worker process (``concurrent.futures``, spawned, so no worker
-inherits a half-held lock from the parent's threads) by the ordinary
+Each file is examined in a worker process (``concurrent.futures``) by the ordinary
 :class:`~provenance.verify.Verifier`. Workers get only plain, picklable settings and open
 their own repository connection; a file that cannot be read becomes an examination with an
 error, so one bad download never sinks the report.
+
+Workers come from a fork server (spawned clean, so no worker inherits a lock held by one of
+this process's threads) that has imported the verifier and torch once (``_warm.py``);
+spawning each worker instead costs every one of them that import, about as long as
+verifying a few stills. Where there is no fork server (Windows), workers are spawned.
 """
 
 from __future__ import annotations
@@ -169,6 +173,14 @@ def _clip_thumbnails(
     ]
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["provenance.evidence._warm"])
+    return context
+
+
 def examine_all(
     suspects: Sequence[tuple[str, Path]],
     settings: ExamineSettings,
@@ -193,8 +205,7 @@ def examine_all(
             done(results[-1])
         return results
     by_index: dict[int, Examination] = {}
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
         futures: dict[Future[Examination], int] = {
             pool.submit(examine, name, path, settings): index
             for index, (name, path) in enumerate(suspects)
