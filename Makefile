@@ -10,7 +10,8 @@ STAMP   = $(VENV)/.installed
 
 setup: $(STAMP) system-deps
 
-# ffmpeg/ffprobe command lines (Debian packages), used by the video tests as a platform would.
+# ffmpeg/ffprobe command lines (Debian packages), used by the video tests as a platform would,
+# and the PostgreSQL server the repository tests start a throwaway cluster of.
 system-deps:
 	bash scripts/system-deps.sh
 

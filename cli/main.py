@@ -11,6 +11,7 @@ from ._state import AppState
 from .commands import (
     init_cmd,
     keys_cmd,
+    label_cmd,
     license_cmd,
     report_cmd,
     sample_cmd,
@@ -46,6 +47,7 @@ for command in (
     verify_cmd.verify,
     sample_cmd.sample,
     report_cmd.report,
+    label_cmd.label_group,
 ):
     cli.add_command(command)
 

@@ -16,6 +16,7 @@ __all__ = [
     "ImageTooSmallError",
     "InputError",
     "KeyMaterialError",
+    "LabelError",
     "ManifestError",
     "OutputExistsError",
     "ProvenanceError",
@@ -117,6 +118,12 @@ class WatermarkError(ProvenanceError):
 
 class ImageTooSmallError(WatermarkError, InputError):
     """The image is below the engine's minimum size."""
+
+    exit_code = EXIT_USAGE
+
+
+class LabelError(ProvenanceError, ValueError):
+    """A labelling-law field (GB 45438 ``AIGC``, XMP) is malformed or cannot be written."""
 
     exit_code = EXIT_USAGE
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 from PIL import Image
+from postgres_cluster import (
+    OPT_OUT_ENV,
+    URL_ENV,
+    ClusterUnavailableError,
+    ThrowawayCluster,
+    fresh_schema,
+)
 
 import provenance
 from provenance.media.synthetic import avatar_frame
@@ -110,3 +118,44 @@ def write_avatar_clip(
 def avatar_clip() -> Callable[..., Path]:
     """The :func:`write_avatar_clip` factory, for tests in other folders."""
     return write_avatar_clip
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server URL: $PROVENANCE_TEST_POSTGRES_URL, else a throwaway local cluster.
+
+    Fails (never skips silently) when no server can be had, unless
+    $PROVENANCE_TEST_NO_POSTGRES opts out.
+    """
+    if os.environ.get(OPT_OUT_ENV):
+        pytest.skip(f"PostgreSQL backend tests disabled by ${OPT_OUT_ENV}")
+    if os.environ.get(URL_ENV):
+        yield os.environ[URL_ENV]
+        return
+    cluster = ThrowawayCluster()
+    try:
+        url = cluster.start()
+    except ClusterUnavailableError as exc:
+        cluster.stop()
+        problem = str(exc)
+    else:
+        yield url
+        cluster.stop()
+        return
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A repository URL on the test server whose tables go into a schema of this test's own."""
+    with fresh_schema(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def repository_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new empty repository's URL, once per backend: the same tests run against both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'repository.sqlite'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url

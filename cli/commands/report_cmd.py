@@ -19,7 +19,6 @@ import click
 
 from .._output import emit_fields, emit_json, status
 from .._state import app_state
-from .verify_cmd import existing_repository
 
 if TYPE_CHECKING:
     from provenance.evidence import EvidenceBundle, Examination
@@ -62,8 +61,9 @@ def report() -> None:
 @click.option("--tsa-url", help="RFC 3161 time-stamp authority for the bundle signature.")
 @click.option("--trust", "trust_paths", multiple=True, type=click.Path(path_type=Path),
               help="Trust anchor PEM (repeatable; default: the workspace root CA).")
-@click.option("--repository", "repository_path", type=click.Path(path_type=Path),
-              help="Manifest repository to resolve stripped files (default: the workspace's).")
+@click.option("--repository", "repository_url", metavar="URL",
+              help="Manifest repository to resolve stripped files: a SQLite file or a "
+              "postgresql:// URL (default: $PROVENANCE_REPOSITORY, else the workspace's).")
 @click.option("--allow-untrusted", is_flag=True,
               help="UNSAFE: accept manifests whose signer chains to no trust anchor.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: "
@@ -74,7 +74,7 @@ def build(suspects: tuple[Path, ...], face_id: str, observed_purpose: str | None
           observed_territory: str | None, observed_at: datetime | None,
           source_url: str | None, output: Path, key_path: Path | None,
           reporter_name: str | None, tsa_url: str | None, trust_paths: tuple[Path, ...],
-          repository_path: Path | None, allow_untrusted: bool, jobs: int | None,
+          repository_url: str | None, allow_untrusted: bool, jobs: int | None,
           as_json: bool, force: bool) -> None:
     """Examine SUSPECT files or folders and write a signed evidence bundle to OUTPUT."""
     from provenance.errors import OutputExistsError
@@ -87,6 +87,7 @@ def build(suspects: tuple[Path, ...], face_id: str, observed_purpose: str | None
         write_bundle,
     )
     from provenance.owner import OwnerKey
+    from provenance.repository import RepositoryUrl, configured_url, open_repository
     from provenance.trust import TrustAnchors
 
     if output.exists() and not force:
@@ -100,8 +101,11 @@ def build(suspects: tuple[Path, ...], face_id: str, observed_purpose: str | None
         trust = TrustAnchors.from_files(*trust_paths)
     else:
         trust = workspace.trust_anchors() if workspace else TrustAnchors.none()
-    repository = (existing_repository(repository_path) if repository_path
-                  else workspace.repository_path if workspace else None)
+    url = configured_url(repository_url)
+    repository = (RepositoryUrl.parse(url) if url
+                  else workspace.repository_url() if workspace else None)
+    if repository is not None:
+        open_repository(repository, create=False).close()  # fail here, not in every worker
     found = find_suspects(suspects)
     settings = ExamineSettings(trust_pem=trust.pem, repository=repository,
                                allow_untrusted=allow_untrusted)

@@ -20,29 +20,38 @@ EXIT_BY_VERDICT = {"verified": 0, "failed": 1, "no_provenance": 3}
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--trust", "trust_paths", multiple=True, type=click.Path(path_type=Path),
               help="Trust anchor PEM (repeatable; default: the workspace root CA).")
-@click.option("--repository", "repository_path", type=click.Path(path_type=Path),
-              help="Manifest repository to resolve stripped files (default: the workspace's).")
+@click.option("--repository", "repository_url", metavar="URL",
+              help="Manifest repository to resolve stripped files: a SQLite file or a "
+              "postgresql:// URL (default: $PROVENANCE_REPOSITORY, else the workspace's).")
 @click.option("--allow-untrusted", is_flag=True,
               help="UNSAFE: accept a manifest whose signer chains to no trust anchor.")
+@click.option("--profile", type=click.Choice(["cn", "eu", "us-ca"]),
+              help="Also judge the labelling obligations of China (GB 45438), the EU (AI Act "
+              "Art. 50) or California (SB 942), field by field.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
-           repository_path: Path | None, allow_untrusted: bool, as_json: bool) -> None:
-    """Verify FILE: manifest, watermark, content integrity, owner signature and consent scope.
+           repository_url: str | None, allow_untrusted: bool, profile: str | None,
+           as_json: bool) -> None:
+    """Verify FILE: manifest, watermark, content integrity, owner signature, consent scope
+    and labelling-law metadata.
 
-    Exit 0 verified, 1 provenance present but failing, 2 bad input, 3 no provenance.
+    Exit 0 verified, 1 provenance present but failing (or, with --profile, an obligation
+    not met), 2 bad input, 3 no provenance.
     """
-    from provenance.repository import SQLiteRepository
+    from provenance.repository import configured_url, open_repository
     from provenance.trust import TrustAnchors
     from provenance.verify import Verifier
+    from provenance.verify.profiles import Profile, apply_profile
 
     workspace = app_state().optional_workspace()
     if trust_paths:
         trust = TrustAnchors.from_files(*trust_paths)
     else:
         trust = workspace.trust_anchors() if workspace else TrustAnchors.none()
+    url = configured_url(repository_url)
     repository = (
-        SQLiteRepository(existing_repository(repository_path)) if repository_path
+        open_repository(url, create=False) if url
         else workspace.repository() if workspace else None
     )
     try:
@@ -51,20 +60,16 @@ def verify(ctx: click.Context, file: Path, trust_paths: tuple[Path, ...],
     finally:
         if repository is not None:
             repository.close()
+    if profile is not None:
+        report = apply_profile(report, Profile(profile))
     if as_json:
         click.echo(report.to_json())
     else:
         _render(report)
-    ctx.exit(EXIT_BY_VERDICT[report.verdict.value])
-
-
-def existing_repository(path: Path) -> Path:
-    """``path`` if it is a file; a repository is never created by reading commands."""
-    from provenance.errors import InputError
-
-    if not path.is_file():
-        raise InputError(f"{path}: no such repository file")
-    return path
+    code = EXIT_BY_VERDICT[report.verdict.value]
+    if code == 0 and report.compliance is not None and not report.compliance.met:
+        code = 1
+    ctx.exit(code)
 
 
 def _render(report: VerificationReport) -> None:
@@ -75,6 +80,10 @@ def _render(report: VerificationReport) -> None:
         how = "recovered via watermark" if manifest.recovered_via_watermark else manifest.source
         rows.append(("manifest", f"{manifest.validation_state}, {how}, signed by "
                                  f"{manifest.signer or 'unknown'}"))
+        if manifest.parent_label:
+            rows.append(("update", f"{', '.join(manifest.edits) or 'no actions'} by "
+                                   f"{manifest.signer or 'unknown'} over the stamp's "
+                                   "manifest (its parent ingredient)"))
     else:
         rows.append(("manifest", "none"))
     if mark.detected:
@@ -95,6 +104,51 @@ def _render(report: VerificationReport) -> None:
         rows.append(("face", f"{like.face_id} under {like.license_id} to {like.licensee}"))
         rows.append(("use", f"{like.declared_purpose} in {like.declared_territory}: "
                             + ("in scope" if like.in_scope else "OUT OF SCOPE")))
+    rows.extend(_label_rows(report))
     emit_fields(rows)
     for problem in report.problems:
         click.echo(f"  problem: {problem}")
+    if report.compliance is not None:
+        _render_compliance(report)
+
+
+def _label_rows(report: VerificationReport) -> list[tuple[str, str]]:
+    labels = report.labels
+    rows = []
+    aigc = labels.aigc
+    if aigc.present and aigc.fields is not None:
+        state = "intact" if not aigc.problems else "ALTERED"
+        rows.append(("AIGC label", f"Label {aigc.fields['Label']}, producer "
+                                   f"{aigc.fields['ContentProducer']}, ProduceID "
+                                   f"{aigc.fields['ProduceID']} ({state}; "
+                                   f"{', '.join(aigc.placements)})"))
+        if aigc.propagated:
+            rows.append(("propagated by", f"{aigc.fields['ContentPropagator']} as "
+                                          f"{aigc.fields['PropagateID']}"))
+    elif aigc.present:
+        rows.append(("AIGC label", "MALFORMED"))
+    if labels.xmp_digital_source_type:
+        rows.append(("XMP source type", labels.xmp_digital_source_type.rsplit("/", 1)[-1]))
+    latent = labels.latent_disclosure
+    if latent.present:
+        rows.append(("disclosure", f"{latent.provider}, {latent.system_name} "
+                                   f"{latent.system_version}, {latent.created_at}, "
+                                   f"ID {latent.unique_id}"))
+    visible = labels.visible_label
+    if visible.declared:
+        span = f", first {visible.duration_s:g} s" if visible.duration_s is not None else ""
+        rows.append(("visible label", f"'{visible.text}' ({visible.text_height_ratio:.1%} "
+                                      f"of the shorter side{span})"))
+    return rows
+
+
+def _render_compliance(report: VerificationReport) -> None:
+    compliance = report.compliance
+    assert compliance is not None
+    missed = [o for o in compliance.obligations if o.status.value != "met"]
+    verdict = "MEETS" if compliance.met else f"MISSES {len(missed)} of"
+    click.echo(f"profile {compliance.profile}: {verdict} {len(compliance.obligations)} "
+               "obligations")
+    width = max(len(o.id) for o in compliance.obligations)
+    for item in compliance.obligations:
+        click.echo(f"  {item.status.value.upper():7}  {item.id.ljust(width)}  {item.detail}")

@@ -13,11 +13,13 @@ Example::
         write_bundle,
     )
     from provenance.owner import OwnerKey
+    from provenance.repository import RepositoryUrl
     from provenance.trust import TrustAnchors
 
     trust = TrustAnchors.from_files(Path("root-ca.pem"))
     exams = examine_all(find_suspects([Path("downloads")]),
-                        ExamineSettings(trust_pem=trust.pem, repository=Path("repo.sqlite")))
+                        ExamineSettings(trust_pem=trust.pem,
+                                        repository=RepositoryUrl.parse("repo.sqlite")))
     write_bundle(exams, Path("evidence"), face_id="face-0001",
                  observation=Observation.parse(purpose="politics", territory="DE"),
                  signing=Signing(OwnerKey.load(Path("owner.key"))), trust=trust,

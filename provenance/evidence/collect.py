@@ -24,7 +24,7 @@ from pathlib import Path
 from .._internal.files import read_input, sha256_file
 from ..errors import InputError, ProvenanceError
 from ..media import load_image, sample_rgb, thumbnail_jpeg
-from ..repository import SQLiteRepository
+from ..repository import RepositoryUrl, open_repository
 from ..trust import TrustAnchors
 from ..verify import VerificationReport, Verifier
 from ..verify.report import WatermarkSample
@@ -49,14 +49,14 @@ class ExamineSettings:
 
     Attributes:
         trust_pem: trust anchor certificates (PEM), empty for none.
-        repository: the manifest repository file, or None.
+        repository: the manifest repository, or None.
         allow_untrusted: accept signers that chain to no anchor (unsafe).
         timeline_points: moments of a clip whose watermark evidence is charted.
         thumbnails: pictures taken from a clip.
     """
 
     trust_pem: bytes = b""
-    repository: Path | None = None
+    repository: RepositoryUrl | None = None
     allow_untrusted: bool = False
     timeline_points: int = 24
     thumbnails: int = 4
@@ -139,7 +139,7 @@ def examine(name: str, path: Path, settings: ExamineSettings) -> Examination:
 
 def _verify(path: Path, settings: ExamineSettings) -> VerificationReport:
     trust = TrustAnchors.from_pem(settings.trust_pem) if settings.trust_pem else TrustAnchors.none()
-    repository = SQLiteRepository(settings.repository) if settings.repository else None
+    repository = open_repository(settings.repository, create=False) if settings.repository else None
     try:
         verifier = Verifier(
             trust=trust, repository=repository, allow_untrusted=settings.allow_untrusted

@@ -25,7 +25,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -60,6 +60,7 @@ __all__ = [
     "VideoInfo",
     "VideoWriter",
     "YuvFrame",
+    "container_tags",
     "decode_luma",
     "frames_from_directory",
     "probe_video",
@@ -796,16 +797,30 @@ def _check_size(path: Path, width: int, height: int) -> None:
         )
 
 
-def _open_output(dst: Path) -> OutputContainer:
+def _open_output(dst: Path, metadata: Mapping[str, str] | None = None) -> OutputContainer:
     # PyAV opens the file only when the first packet is muxed; fail here instead.
     if not dst.parent.is_dir():
         raise EncodingError(f"{dst}: cannot create (no directory {dst.parent})")
+    # faststart puts the index first, so players start at once and a cut copy is
+    # detectably truncated (see _check_complete). use_metadata_tags writes container tags
+    # as moov/udta/meta 'mdta' keys, the form the TC260 video guide's AIGC key takes.
+    movflags = "+faststart" + ("+use_metadata_tags" if metadata else "")
     try:
-        # faststart puts the index first, so players start at once and a cut copy is
-        # detectably truncated (see _check_complete).
-        return av.open(str(dst), mode="w", format="mp4", options={"movflags": "+faststart"})
+        container = av.open(str(dst), mode="w", format="mp4", options={"movflags": movflags})
     except _AV_ERRORS as exc:
         raise EncodingError(f"{dst}: cannot create ({_why(exc)})") from exc
+    container.metadata.update(metadata or {})
+    return container
+
+
+def container_tags(path: Path) -> dict[str, str]:
+    """The container-level metadata tags of a video file (``AIGC``, ``encoder``, ...).
+
+    Raises:
+        InputError, UnsupportedMediaError: as :func:`probe_video`.
+    """
+    with _open_input(path) as container:
+        return {str(key): str(value) for key, value in container.metadata.items()}
 
 
 def _add_video_stream(
@@ -976,6 +991,8 @@ class VideoWriter:
         >>> with VideoWriter(Path("out.mp4"), width=640, height=360, fps=Fraction(30)) as w:
         ...     w.write(YuvFrame.from_rgb(rgb))  # doctest: +SKIP
 
+    ``metadata`` becomes container tags (``moov/udta/meta`` keys).
+
     Raises:
         InputError: odd or non-positive size, fps not positive.
         EncodingError: the file cannot be created or the encoder fails.
@@ -992,13 +1009,14 @@ class VideoWriter:
         rotation: int = 0,
         colour: Colour | None = None,
         time_base: Fraction | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> None:
         _check_size(dst, width, height)
         if fps <= 0:
             raise InputError(f"{dst}: frame rate must be positive, not {fps}")
         self._dst = dst
         self._closed = False
-        self._container: OutputContainer | None = _open_output(dst)
+        self._container: OutputContainer | None = _open_output(dst, metadata)
         try:
             self._encoder = _VideoEncoder(
                 self._container,
@@ -1197,6 +1215,7 @@ def transcode(
     on_frame: Callable[[YuvFrame], None],
     *,
     progress: Callable[[Progress], None] | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> TranscodeResult:
     """Re-encode ``src`` (MP4, MOV, MKV or WebM) to an MP4 at ``dst``, frame by frame.
 
@@ -1206,6 +1225,7 @@ def transcode(
     colour tags are copied. The first audio stream is copied packet for packet, or
     re-encoded to AAC if MP4 players cannot take its codec (Vorbis, PCM). Subtitle and
     data streams are dropped. ``progress`` is called about every 0.5 s and once at the end.
+    ``metadata`` becomes container tags (``moov/udta/meta`` keys).
 
     On any failure ``dst`` is deleted.
 
@@ -1219,7 +1239,7 @@ def transcode(
     output: OutputContainer | None = None
     try:
         with _open_input(src) as source:
-            output = _open_output(dst)
+            output = _open_output(dst, metadata)
             encoder = _VideoEncoder(
                 output,
                 dst,

@@ -13,7 +13,7 @@ from typing import Any
 from .. import _c2pa
 from ..consent import Purpose, Use, scope_violations
 from ..errors import ConsentError, ManifestError
-from ..manifest import TRAINED_ALGORITHMIC_MEDIA, StampClaims, parse_claims
+from ..manifest import CONSENT_LABEL, TRAINED_ALGORITHMIC_MEDIA, StampClaims, parse_claims
 from ..repository import ManifestRecord, ManifestRepository
 from ..watermark import ContentId, Detection
 from .report import (
@@ -97,7 +97,11 @@ def manifest_section(
         signer=reading.signer_common_name,
         signer_issuer=reading.signer_issuer,
         signed_at=reading.signed_at,
-        digital_source_type=_digital_source_type(reading.assertions),
+        digital_source_type=_digital_source_type(reading.assertions)
+        or _digital_source_type(reading.parent_assertions or {}),
+        timestamped=any(s.code == "timeStamp.validated" for s in reading.successes),
+        parent_label=reading.parent_label,
+        edits=_edits(reading) if reading.parent_label else [],
     )
 
 
@@ -156,7 +160,7 @@ def check_claims(
         return None
     if claims is None:
         try:
-            parse_claims(reading.assertions)
+            parse_claims(stamp_assertions(reading))
         except ManifestError as exc:
             checks.record("manifest.claims", False, str(exc))
         return None
@@ -167,7 +171,7 @@ def claims_or_none(reading: _c2pa.ManifestReading | None) -> StampClaims | None:
     if reading is None:
         return None
     try:
-        return parse_claims(reading.assertions)
+        return parse_claims(stamp_assertions(reading))
     except ManifestError:
         return None
 
@@ -180,6 +184,19 @@ def _effective_state(reading: _c2pa.ManifestReading, failures: list[Any]) -> str
     if all(f.code == _UNTRUSTED for f in failures):
         return "Valid"
     return "Invalid"
+
+
+def _edits(reading: _c2pa.ManifestReading) -> list[str]:
+    actions = reading.assertions.get("c2pa.actions.v2", {}).get("actions", [])
+    return [str(a.get("action")) for a in actions if a.get("action") != "c2pa.opened"]
+
+
+def stamp_assertions(reading: _c2pa.ManifestReading) -> Any:
+    """The assertions holding the stamp: the active manifest's, or, when the active one is
+    an update (a platform's ``label propagate``), its parent's."""
+    if CONSENT_LABEL not in reading.assertions and reading.parent_assertions is not None:
+        return reading.parent_assertions
+    return reading.assertions
 
 
 def _digital_source_type(assertions: Any) -> str | None:

@@ -17,17 +17,24 @@ from ..errors import EXIT_FAILED, EXIT_NO_PROVENANCE, ProvenanceError
 
 __all__ = [
     "REPORT_SCHEMA",
+    "AigcLabelSection",
     "Check",
     "CheckStatus",
+    "ComplianceSection",
     "ContentSection",
+    "LabelsSection",
+    "LatentDisclosureSection",
     "LikenessSection",
     "ManifestSection",
+    "Obligation",
+    "ObligationStatus",
     "StatusCode",
     "ThirdPartyMarkSection",
     "Verdict",
     "VerificationFailedError",
     "VerificationReport",
     "VideoSection",
+    "VisibleLabelSection",
     "WatermarkSample",
     "WatermarkSection",
 ]
@@ -83,6 +90,15 @@ class ManifestSection(_Model):
     signer_issuer: str | None = None
     signed_at: str | None = None
     digital_source_type: str | None = None
+    timestamped: bool | None = Field(
+        None, description="the signature carries a validated RFC 3161 time-stamp"
+    )
+    parent_label: str | None = Field(
+        None, description="when this manifest updates another (parentOf): that manifest"
+    )
+    edits: list[str] = Field(
+        default_factory=list, description="an update's actions, e.g. c2pa.edited.metadata"
+    )
 
 
 class WatermarkSection(_Model):
@@ -172,6 +188,89 @@ class LikenessSection(_Model):
     violations: list[dict[str, str]] = Field(default_factory=list)
 
 
+class AigcLabelSection(_Model):
+    """The GB 45438 implicit label found in the file's metadata (spec/labels.md)."""
+
+    present: bool = False
+    placements: list[str] = Field(
+        default_factory=list, description="where it was found: 'xmp', 'mp4-mdta', 'mp4-xmp'"
+    )
+    fields: dict[str, str] | None = Field(None, description="the seven fields, as read")
+    well_formed: bool | None = None
+    integrity_valid: bool | None = Field(
+        None, description="ReservedCode1 matches the producer fields; null if not ours"
+    )
+    produce_id_matches: bool | None = Field(
+        None, description="ProduceID is the content ID of the manifest or watermark"
+    )
+    matches_signed_copy: bool | None = Field(
+        None, description="producer fields equal the copy signed into the manifest"
+    )
+    placements_agree: bool | None = None
+    propagated: bool | None = Field(None, description="a platform has added its own fields")
+    propagator_integrity_valid: bool | None = Field(
+        None, description="ReservedCode2 checked; null when another platform's own value"
+    )
+    problems: list[str] = Field(default_factory=list)
+
+
+class LatentDisclosureSection(_Model):
+    """California SB 942 latent disclosure, from the signed manifest."""
+
+    present: bool = False
+    provider: str | None = None
+    system_name: str | None = None
+    system_version: str | None = None
+    created_at: str | None = None
+    unique_id: str | None = None
+
+
+class VisibleLabelSection(_Model):
+    """The visible label the signed manifest says was rendered into the pixels."""
+
+    declared: bool = False
+    text: str | None = None
+    language: str | None = None
+    position: str | None = None
+    text_height_ratio: float | None = Field(None, description="text height / shorter side")
+    duration_s: float | None = Field(None, description="clips: seconds from the first frame")
+
+
+class LabelsSection(_Model):
+    """Labelling-law metadata: GB 45438, IPTC in XMP, SB 942, the visible label."""
+
+    aigc: AigcLabelSection = Field(default_factory=AigcLabelSection)
+    xmp_digital_source_type: str | None = Field(
+        None, description="Iptc4xmpExt:DigitalSourceType in the file's XMP"
+    )
+    latent_disclosure: LatentDisclosureSection = Field(default_factory=LatentDisclosureSection)
+    visible_label: VisibleLabelSection = Field(default_factory=VisibleLabelSection)
+
+
+class ObligationStatus(StrEnum):
+    MET = "met"
+    MISSED = "missed"
+    UNKNOWN = "unknown"
+
+
+class Obligation(_Model):
+    """One obligation of a profile, judged from the report (names in spec/labels.md)."""
+
+    id: str
+    requirement: str
+    source: str
+    status: ObligationStatus
+    detail: str
+
+
+class ComplianceSection(_Model):
+    """``verify --profile``: which obligations the file meets and which it misses."""
+
+    profile: str = Field(description="'cn', 'eu' or 'us-ca'")
+    met: bool = Field(description="every obligation met")
+    obligations: list[Obligation] = Field(default_factory=list)
+
+
 class VerificationReport(_Model):
     """Everything ``verify`` found about one file."""
 
@@ -189,6 +288,10 @@ class VerificationReport(_Model):
     likeness: LikenessSection = Field(default_factory=LikenessSection)
     video: VideoSection | None = Field(None, description="present for video files only")
     checks: list[Check] = Field(default_factory=list)
+    labels: LabelsSection = Field(default_factory=LabelsSection)
+    compliance: ComplianceSection | None = Field(
+        None, description="present with verify --profile"
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

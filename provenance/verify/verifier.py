@@ -38,8 +38,10 @@ from ._checks import (
     manifest_section,
     watermark_section,
 )
+from .labels import check_labels, read_still_labels
 from .report import (
     ContentSection,
+    LabelsSection,
     LikenessSection,
     ManifestSection,
     ThirdPartyMarkSection,
@@ -107,6 +109,7 @@ class Verifier:
             claims = claims_or_none(reading)
         manifest = manifest_section(reading, recovered, manifest_error)
         third_party = _third_party_marks(image)
+        found_labels = read_still_labels(data, source=source)
         if reading is None and manifest_error is None and not detection.detected:
             return _report(
                 source,
@@ -118,6 +121,7 @@ class Verifier:
                 watermark_section(detection, None),
                 checks,
                 third_party=third_party,
+                labels=check_labels(found_labels, None, None, None),
             )
         check_manifest(
             reading, manifest, manifest_error, checks, allow_untrusted=self.allow_untrusted
@@ -127,6 +131,9 @@ class Verifier:
         check_watermark(detection, claims, checks)
         content = _check_content(image, claims, recovered, checks)
         likeness = check_likeness(claims, checks)
+        labels = check_labels(
+            found_labels, claims, claims.content_id if claims else detection.content_id, checks
+        )
         verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
         synthetic = detection.detected or manifest.digital_source_type in SYNTHETIC_TYPES
         return _report(
@@ -141,6 +148,7 @@ class Verifier:
             content=content,
             likeness=likeness,
             third_party=third_party,
+            labels=labels,
         )
 
     def _read_embedded(
@@ -290,6 +298,7 @@ def _report(
     content: ContentSection | None = None,
     likeness: LikenessSection | None = None,
     third_party: list[ThirdPartyMarkSection] | None = None,
+    labels: LabelsSection | None = None,
 ) -> VerificationReport:
     return VerificationReport(
         file=source,
@@ -304,4 +313,5 @@ def _report(
         content=content or ContentSection(),
         likeness=likeness or LikenessSection(),
         checks=checks.items,
+        labels=labels or LabelsSection(),
     )

@@ -52,8 +52,10 @@ from ._checks import (
     manifest_section,
     watermark_section,
 )
+from .labels import check_labels, read_clip_labels
 from .report import (
     ContentSection,
+    LabelsSection,
     LikenessSection,
     ManifestSection,
     Verdict,
@@ -117,8 +119,12 @@ def verify_video(
         claims = claims_or_none(reading)
     manifest = manifest_section(reading, recovered, manifest_error)
     video = _video_section(info, scan, claims)
+    found_labels = read_clip_labels(path, bmff=_is_bmff(info))
     if reading is None and manifest_error is None and not detection.detected:
-        return _report(path, info, Verdict.NO_PROVENANCE, False, manifest, scan, checks, video)
+        return _report(
+            path, info, Verdict.NO_PROVENANCE, False, manifest, scan, checks, video,
+            labels=check_labels(found_labels, None, None, None),
+        )  # fmt: skip
     check_manifest(reading, manifest, manifest_error, checks, allow_untrusted=allow_untrusted)
     claims = check_claims(reading, claims, checks)
     check_watermark(detection, claims, checks)
@@ -126,6 +132,9 @@ def verify_video(
     if recovered and claims is not None:
         video, content = _check_clip_content(path, info, claims, video, checks)
     likeness = check_likeness(claims, checks)
+    labels = check_labels(
+        found_labels, claims, claims.content_id if claims else detection.content_id, checks
+    )
     verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
     synthetic = detection.detected or manifest.digital_source_type in SYNTHETIC_TYPES
     return _report(
@@ -140,6 +149,7 @@ def verify_video(
         content=content,
         likeness=likeness,
         claims=claims,
+        labels=labels,
     )
 
 
@@ -435,6 +445,7 @@ def _report(
     content: ContentSection | None = None,
     likeness: LikenessSection | None = None,
     claims: StampClaims | None = None,
+    labels: LabelsSection | None = None,
 ) -> VerificationReport:
     return VerificationReport(
         file=str(path),
@@ -449,4 +460,5 @@ def _report(
         likeness=likeness or LikenessSection(),
         video=video,
         checks=checks.items,
+        labels=labels or LabelsSection(),
     )

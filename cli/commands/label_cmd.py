@@ -1,0 +1,46 @@
+"""``provenance label``: the platform side of the labelling laws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .._output import emit_fields, emit_json, status
+from .._state import app_state
+
+
+@click.group("label")
+def label_group() -> None:
+    """Labelling-law metadata (GB 45438 AIGC label) on received files."""
+
+
+@label_group.command("propagate")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Output still (same format as SOURCE).")
+@click.option("--propagator", required=True,
+              help="ContentPropagator: the platform's name or TC260 code.")
+@click.option("--propagate-id", required=True, help="PropagateID: the platform's content ID.")
+@click.option("--tsa-url", help="RFC 3161 time-stamp authority to countersign with.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+def propagate(source: Path, output: Path, propagator: str, propagate_id: str,
+              tsa_url: str | None, as_json: bool, force: bool) -> None:
+    """Add the platform's ContentPropagator/PropagateID to SOURCE's AIGC label and sign the
+    change as an update (the received manifest becomes its parent ingredient).
+
+    Run in the platform's workspace: its signing identity signs the update.
+    """
+    from provenance.propagate import propagate_file
+
+    state = app_state()
+    signer = state.workspace().signer(state.passphrase())
+    result = propagate_file(signer, source, output, propagator=propagator,
+                            propagate_id=propagate_id, force=force, tsa_url=tsa_url)
+    fields = {"output": str(output), "label": result.after.fields()}
+    if as_json:
+        emit_json(fields)
+        return
+    status(f"propagated {source} -> {output}")
+    emit_fields([(name, value) for name, value in result.after.fields().items()])
