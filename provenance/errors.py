@@ -25,6 +25,7 @@ __all__ = [
     "ResolutionError",
     "ScopeViolationError",
     "SigningError",
+    "TimestampError",
     "UnsupportedMediaError",
     "WatermarkError",
     "WorkspaceError",
@@ -103,6 +104,10 @@ class ManifestError(ProvenanceError):
 
 class SigningError(ProvenanceError):
     """The C2PA signer refused to sign (certificate profile, key, algorithm)."""
+
+
+class TimestampError(ProvenanceError):
+    """A time-stamp authority could not be reached or gave an unusable answer (RFC 3161)."""
 
 
 class EncodingError(ProvenanceError):

@@ -28,6 +28,7 @@ from .video import (
     frames_from_directory,
     probe_video,
     sample_frames,
+    sample_rgb,
     transcode,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "load_image",
     "probe_video",
     "sample_frames",
+    "sample_rgb",
     "thumbnail_jpeg",
     "transcode",
 ]

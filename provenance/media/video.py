@@ -65,6 +65,7 @@ __all__ = [
     "frames_from_directory",
     "probe_video",
     "sample_frames",
+    "sample_rgb",
     "transcode",
 ]
 
@@ -747,6 +748,40 @@ def _sample(
                     continue
                 seen.add(frame.pts)
                 yield _sampled(frame, converter)
+
+
+def sample_rgb(path: Path, times: Sequence[float]) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    """RGB pixels of the frames nearest the given times, for pictures a person looks at.
+
+    Each yields ``(presentation time, (H, W, 3) uint8)``; a frame nearest two times is
+    yielded once.
+
+    Raises:
+        InputError: as :func:`probe_video`, or corrupt data while decoding.
+        UnsupportedMediaError: as :func:`probe_video`.
+    """
+    if not all(math.isfinite(at) for at in times):
+        raise InputError(f"{path}: sample times must be finite numbers of seconds")
+    info = probe_video(path)
+    return _sample_rgb(path, list(times), half_frame=float(1 / info.fps) / 2)
+
+
+def _sample_rgb(
+    path: Path, times: list[float], *, half_frame: float
+) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    converter = _ToYuv420()
+    seen: set[int | None] = set()
+    with _open_input(path) as container:
+        stream = _video_stream(path, container)
+        stream.thread_type = "SLICE"
+        seeker = _Seeker(path, container, stream)
+        for at in times:
+            frame = seeker.nearest(at, half_frame)
+            if frame is None or frame.pts in seen:
+                continue
+            seen.add(frame.pts)
+            shown = _time_of(frame)
+            yield (shown if shown is not None else 0.0), converter.convert(frame).to_rgb()
 
 
 def decode_luma(path: Path) -> Iterator[SampledFrame]:

@@ -40,6 +40,7 @@ __all__ = [
     "VerificationReport",
     "VideoSection",
     "VisibleLabelSection",
+    "WatermarkSample",
     "WatermarkSection",
 ]
 
@@ -142,6 +143,23 @@ class ContentSection(_Model):
     changed_cells: int | None = None
 
 
+class WatermarkSample(_Model):
+    """The watermark evidence of one decoded frame, on its own (``spec/video.md``).
+
+    A clip is judged on the sum of its frames' evidence; these per-frame values show how
+    that evidence is spread over time (a re-encode or an overlay weakens some moments).
+    """
+
+    time_s: float = Field(description="presentation time of the frame")
+    bit_agreement: float | None = Field(
+        None,
+        description="share of the 156 payload bits this frame alone reads as the clip's "
+        "payload (0.5 is chance); null when the clip's payload is unknown",
+    )
+    detected: bool = Field(description="this frame alone decodes to a payload")
+    confidence: float = Field(description="1 - false-alarm probability of this frame alone, or 0")
+
+
 class VideoSection(_Model):
     """How a clip was examined: what the container says, what was signed, what was decoded."""
 
@@ -163,6 +181,9 @@ class VideoSection(_Model):
     signed_fps: str | None = None
     fingerprints_checked: int = 0
     fingerprint_mismatch_times: list[float] = Field(default_factory=list)
+    samples: list[WatermarkSample] = Field(
+        default_factory=list, description="per-frame watermark evidence of the frames checked"
+    )
 
 
 class SegmentStatus(StrEnum):

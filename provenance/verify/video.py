@@ -31,7 +31,16 @@ from ..media import SampledFrame, VideoInfo, decode_luma, probe_video, sample_fr
 from ..repository import ManifestRepository
 from ..resolution import ManifestResolver, ResolvedManifest
 from ..trust import TrustAnchors
-from ..watermark import ClipDecoder, Detection, engine_for_alg, get_engine
+from ..watermark import (
+    ClipDecoder,
+    ContentId,
+    Detection,
+    SoftBits,
+    decode_soft,
+    encode_payload,
+    engine_for_alg,
+    get_engine,
+)
 from ..watermark._registry import DEFAULT_ENGINE
 from ..watermark.luma import LumaIssEngine
 from ._checks import (
@@ -58,9 +67,10 @@ from .report import (
     Verdict,
     VerificationReport,
     VideoSection,
+    WatermarkSample,
 )
 
-__all__ = ["verify_video"]
+__all__ = ["verify_video", "watermark_timeline"]
 
 _logger = logging.getLogger(__name__)
 
@@ -86,6 +96,7 @@ class _Scan:
     detection: Detection
     times: list[float] = field(default_factory=list)
     stopped_early: bool = False
+    evidence: list[tuple[float, SoftBits]] = field(default_factory=list)
 
 
 def verify_video(
@@ -198,14 +209,17 @@ def _read_resolved(
 
 
 def _engine_for(claims: StampClaims | None) -> LumaIssEngine:
-    """The luma engine the manifest names, or the default one for a stripped copy.
+    """The luma engine the manifest names, or the default one for a stripped copy."""
+    return _engine_for_alg(claims.watermark_alg if claims is not None else None)
 
-    Only luma engines mark clips (``provenance.clip``), so an unknown or non-luma ``alg``
+
+def _engine_for_alg(alg: str | None) -> LumaIssEngine:
+    """Only luma engines mark clips (``provenance.clip``), so an unknown or non-luma ``alg``
     falls back to the default engine and the watermark check reports what it finds.
     """
-    if claims is not None:
+    if alg is not None:
         with contextlib.suppress(WatermarkError):
-            engine = engine_for_alg(claims.watermark_alg)
+            engine = engine_for_alg(alg)
             if isinstance(engine, LumaIssEngine):
                 return engine
     engine = get_engine(DEFAULT_ENGINE)
@@ -234,7 +248,9 @@ def _scan_watermark(path: Path, info: VideoInfo, claims: StampClaims | None) -> 
                 continue
             seen.add(frame.time)
             scan.times.append(round(frame.time, 3))
-            decoder.add_evidence(engine.read_soft_luma(frame.y))
+            evidence = engine.read_soft_luma(frame.y)
+            scan.evidence.append((frame.time, evidence))
+            decoder.add_evidence(evidence)
         scan.detection = decoder.result()
         return scan.detection.detected
 
@@ -247,6 +263,55 @@ def _scan_watermark(path: Path, info: VideoInfo, claims: StampClaims | None) -> 
         read(decode_luma(path), budget=_SWEEP_FRAMES)
     scan.times.sort()
     return scan
+
+
+def watermark_timeline(
+    path: Path, *, content_id: ContentId | None, alg: str | None, points: int = 24
+) -> list[WatermarkSample]:
+    """Per-frame watermark evidence at ``points`` moments spread evenly over the clip.
+
+    Verification stops reading as soon as the payload decodes, often after one keyframe;
+    evidence for a person (``provenance report``) wants the whole clip, so this reads the
+    frame nearest each moment and judges each on its own against ``content_id``.
+
+    Args:
+        path: the clip (only read).
+        content_id: the payload the clip decoded to, to measure each frame's agreement with;
+            None when the clip carries no readable payload.
+        alg: the soft-binding algorithm the manifest names, or None for the default engine.
+        points: how many moments to read.
+
+    Raises:
+        InputError: as :func:`~provenance.media.probe_video`.
+    """
+    info = probe_video(path)
+    engine = _engine_for_alg(alg)
+    duration = info.duration_s or 0.0
+    frames = sample_frames(path, _spread(duration, max(points, 1)), exact=True)
+    evidence = [(frame.time, engine.read_soft_luma(frame.y)) for frame in frames]
+    return _frame_samples(engine.name, evidence, content_id)
+
+
+def _frame_samples(
+    engine: str, evidence: Sequence[tuple[float, SoftBits]], content_id: ContentId | None
+) -> list[WatermarkSample]:
+    """Judge each frame's evidence on its own, in time order."""
+    expected = encode_payload(content_id) if content_id is not None else None
+    samples = []
+    for time, bits in sorted(evidence, key=lambda item: item[0]):
+        alone = decode_soft(engine, bits)
+        agreement = (
+            float((bits.hard_bits == expected).mean()) if expected is not None else None
+        )
+        samples.append(
+            WatermarkSample(
+                time_s=round(time, 3),
+                bit_agreement=agreement,
+                detected=alone.detected,
+                confidence=alone.confidence,
+            )
+        )
+    return samples
 
 
 def _spread(duration: float, points: int) -> list[float]:
@@ -271,6 +336,7 @@ def _video_section(info: VideoInfo, scan: _Scan, claims: StampClaims | None) -> 
         signed_duration_s=clip.duration_ms / 1000 if clip is not None else None,
         signed_frames=clip.frames if clip is not None else None,
         signed_fps=clip.fps if clip is not None else None,
+        samples=_frame_samples(scan.detection.engine, scan.evidence, scan.detection.content_id),
     )
 
 
