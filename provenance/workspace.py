@@ -22,6 +22,7 @@ from .errors import OutputExistsError, WorkspaceError
 from .identity import CertificateAuthority, SigningAlgorithm, SigningIdentity
 from .labels import LabelSettings
 from .ledger import UsageLedger
+from .lifecycle import StatusList
 from .owner import OwnerKey, load_public_key
 from .repository import ManifestRepository, RepositoryUrl, configured_url, open_repository
 from .trust import TrustAnchors
@@ -342,6 +343,13 @@ class Workspace:
     def consent_registry(self) -> ConsentRegistry:
         """Open the record of licenses, revocations and supersessions."""
         return ConsentRegistry(self.consent_path)
+
+    def status_list(self) -> StatusList:
+        """The revocations and supersessions recorded here, for a verifier (creates nothing)."""
+        if not self.consent_path.exists():
+            return StatusList(description="workspace")
+        with self.consent_registry() as registry:
+            return registry.status_list()
 
     def ledger(self, passphrase: bytes | None = None) -> UsageLedger:
         """Open the usage ledger for appending (the ledger key is made if it is missing).

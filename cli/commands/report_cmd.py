@@ -64,6 +64,9 @@ def report() -> None:
 @click.option("--repository", "repository_url", metavar="URL",
               help="Manifest repository to resolve stripped files: a SQLite file or a "
               "postgresql:// URL (default: $PROVENANCE_REPOSITORY, else the workspace's).")
+@click.option("--revocations", "revocations_path", type=click.Path(path_type=Path),
+              help="Revocations and supersessions (a status list or a revocation) to check "
+              "licenses against (default: the workspace's records).")
 @click.option("--allow-untrusted", is_flag=True,
               help="UNSAFE: accept manifests whose signer chains to no trust anchor.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: "
@@ -74,7 +77,8 @@ def build(suspects: tuple[Path, ...], face_id: str, observed_purpose: str | None
           observed_territory: str | None, observed_at: datetime | None,
           source_url: str | None, output: Path, key_path: Path | None,
           reporter_name: str | None, tsa_url: str | None, trust_paths: tuple[Path, ...],
-          repository_url: str | None, allow_untrusted: bool, jobs: int | None,
+          repository_url: str | None, revocations_path: Path | None, allow_untrusted: bool,
+          jobs: int | None,
           as_json: bool, force: bool) -> None:
     """Examine SUSPECT files or folders and write a signed evidence bundle to OUTPUT."""
     from provenance.errors import OutputExistsError
@@ -86,6 +90,7 @@ def build(suspects: tuple[Path, ...], face_id: str, observed_purpose: str | None
         find_suspects,
         write_bundle,
     )
+    from provenance.lifecycle import StatusList
     from provenance.owner import OwnerKey
     from provenance.repository import RepositoryUrl, configured_url, open_repository
     from provenance.trust import TrustAnchors
@@ -107,8 +112,10 @@ def build(suspects: tuple[Path, ...], face_id: str, observed_purpose: str | None
     if repository is not None:
         open_repository(repository, create=False).close()  # fail here, not in every worker
     found = find_suspects(suspects)
+    lifecycle = (StatusList.load(revocations_path) if revocations_path
+                 else workspace.status_list() if workspace else None)
     settings = ExamineSettings(trust_pem=trust.pem, repository=repository,
-                               allow_untrusted=allow_untrusted)
+                               allow_untrusted=allow_untrusted, lifecycle=lifecycle)
     with _progress(len(found), quiet=as_json) as tick:
         exams = examine_all(found, settings, jobs=jobs, on_done=tick)
     bundle = write_bundle(exams, output, face_id=face_id, observation=observation,

@@ -99,12 +99,7 @@ def _lifecycle(path: Path | None, workspace: Workspace | None) -> LifecycleSourc
 
     if path is not None:
         return StatusList.load(path)
-    if workspace is None:
-        return None
-    if not workspace.consent_path.exists():
-        return StatusList(description="workspace")  # nothing recorded yet; create nothing
-    with workspace.consent_registry() as registry:
-        return registry.status_list()
+    return workspace.status_list() if workspace is not None else None
 
 
 def _render(report: VerificationReport) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from .._internal.canonical import canonical_bytes, sha256_hex
 from .._internal.files import write_atomic
 from ..errors import OutputExistsError
+from ..lifecycle import LicenseState
 from ..owner import OwnerKey
 from ..trust import TrustAnchors
 from ..verify import VerificationReport
@@ -157,6 +158,23 @@ def _assemble(
     )
 
 
+def _revoked_at(
+    report: VerificationReport, revocations: Mapping[str, datetime]
+) -> datetime | None:
+    """When the license was revoked: given by the caller, else from the report's status."""
+    license_id = report.likeness.license_id
+    if license_id and license_id in revocations:
+        return revocations[license_id]
+    status = report.license_status
+    if status is None:
+        return None
+    for state, since in ((status.at_signing, status.at_signing_since),
+                         (status.now, status.now_since)):
+        if state == LicenseState.REVOKED and since:
+            return datetime.fromisoformat(since)
+    return None
+
+
 def _file_evidence(
     work: Path,
     index: int,
@@ -180,12 +198,11 @@ def _file_evidence(
     for time_ms, jpeg in exam.thumbnails:
         name = "thumb.jpg" if time_ms is None else f"thumb-{time_ms:07d}ms.jpg"
         artifacts.append(_artifact(work, f"{folder}/{name}", "thumbnail", jpeg, time_ms=time_ms))
-    license_id = report.likeness.license_id
     verdict = judge(
         report,
         face_id=face_id,
         observation=observation,
-        revoked_at=revocations.get(license_id) if license_id else None,
+        revoked_at=_revoked_at(report, revocations),
     )
     return FileEvidence(
         **base,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .._internal.files import read_input, sha256_file
 from ..errors import InputError, ProvenanceError
+from ..lifecycle import StatusList
 from ..media import load_image, sample_rgb, thumbnail_jpeg
 from ..repository import RepositoryUrl, open_repository
 from ..trust import TrustAnchors
@@ -53,6 +54,7 @@ class ExamineSettings:
         allow_untrusted: accept signers that chain to no anchor (unsafe).
         timeline_points: moments of a clip whose watermark evidence is charted.
         thumbnails: pictures taken from a clip.
+        lifecycle: revocations and supersessions to check each license against, or None.
     """
 
     trust_pem: bytes = b""
@@ -60,6 +62,7 @@ class ExamineSettings:
     allow_untrusted: bool = False
     timeline_points: int = 24
     thumbnails: int = 4
+    lifecycle: StatusList | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,10 @@ def _verify(path: Path, settings: ExamineSettings) -> VerificationReport:
     repository = open_repository(settings.repository, create=False) if settings.repository else None
     try:
         verifier = Verifier(
-            trust=trust, repository=repository, allow_untrusted=settings.allow_untrusted
+            trust=trust,
+            repository=repository,
+            allow_untrusted=settings.allow_untrusted,
+            lifecycle=settings.lifecycle,
         )
         return verifier.verify_file(path)
     finally:

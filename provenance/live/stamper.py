@@ -152,6 +152,8 @@ class StreamStamper:
         self._use: DeclaredUse = stamper.check_use(license, purpose, territory)
         self._content_id = stamper.repository.reserve(stamper.issuer)
         self._marker: LumaMarker = factory(self._content_id)
+        # One ledger entry per stream, appended when it ends: a stream is one use.
+        self._tally = stamper.start_stream(license, self._use, self._content_id)
         self._session = SessionKey()
         self._stream_id = f"urn:uuid:{uuid.uuid4()}"
         self._published = _Published()
@@ -358,6 +360,8 @@ class StreamStamper:
         published.previous = digest
         written = SegmentWritten(sequence, path, frames, duration, len(signed), sign_ms)
         published.segments.append(written)
+        if self._tally is not None:
+            self._tally.add(frames, duration_ms=round(duration * 1000))
         self._playlist.entries.append(PlaylistEntry(path.name, duration))
         self._playlist.write(self._playlist_path)
         if self._on_segment is not None:
@@ -366,6 +370,8 @@ class StreamStamper:
     def _end(self, *, write_mpd: bool) -> None:
         published = self._published
         if published.init is not None:
+            if self._tally is not None:
+                self._tally.close()
             self._playlist.ended = True
             self._playlist.write(self._playlist_path)
             if write_mpd and published.segments:

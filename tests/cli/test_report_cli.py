@@ -235,3 +235,25 @@ def test_bad_input(case: dict[str, Path], bundle: tuple[Path, dict[str, Any]]) -
     assert result.exit_code == 2 and result.stderr.startswith("error:")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (case["base"] / "x").exists() and not (case["base"] / "y").exists()
+
+
+def test_use_after_the_owner_revoked_is_out_of_scope_revoked(tmp_path: Path) -> None:
+    studio = tmp_path / "studio"
+    assert CliRunner().invoke(cli, ["init", str(studio), "--vendor", "Revoked Studio"]
+                              ).exit_code == 0  # fmt: skip
+    lic = grant(studio, "campaign", FACE, "politics", "gambling")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    invoke(studio, "sample", str(tmp_path / "frame.png"), "--size", "512x384")
+    stamp(studio, lic, tmp_path / "frame.png", downloads / "ad.jpg", "politics")
+    revoked = invoke(studio, "license", "revoke", str(lic), "--reason", "no more politics",
+                     "-o", str(tmp_path / "revocation.json"))  # fmt: skip
+    assert revoked.exit_code == 0, revoked.output
+
+    result = invoke(studio, "report", str(downloads), "--face-id", FACE, "--observed-purpose",
+                    "politics", "--observed-territory", "DE", "-o", str(tmp_path / "ev"),
+                    "--jobs", "1", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (evidence,) = json.loads(result.stdout)["statement"]["files"]
+    assert evidence["verdict"] == "out_of_scope"
+    assert [(c["clause"], c["basis"]) for c in evidence["clauses"]] == [("revoked", "observed")]

@@ -250,3 +250,14 @@ def test_bad_outputs_and_frames(workspace: Workspace, license: License, tmp_path
         live.write_rgb(avatar_clip_frame(0, 270, 480))
     live.abort()
     assert not (tmp_path / "ok.m3u8").exists()
+
+
+def test_a_stream_is_one_ledger_entry_with_its_frames(workspace: Workspace, stream: Stream) -> None:
+    with workspace.ledger_reader() as ledger:
+        entries = [e for e in ledger.entries("face-live")
+                   if e.usage.content_id == stream.result.content_id.hex]
+    assert len(entries) == 1
+    usage = entries[0].usage
+    assert usage.kind.value == "stream"
+    assert usage.frames == stream.result.frames == 180
+    assert usage.duration_ms == 6000
