@@ -18,7 +18,7 @@ def label_group() -> None:
 @label_group.command("propagate")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="Output still (same format as SOURCE).")
+              help="Output file (a still keeps its format; a clip is written as MP4).")
 @click.option("--propagator", required=True,
               help="ContentPropagator: the platform's name or TC260 code.")
 @click.option("--propagate-id", required=True, help="PropagateID: the platform's content ID.")
@@ -29,6 +29,9 @@ def propagate(source: Path, output: Path, propagator: str, propagate_id: str,
               tsa_url: str | None, as_json: bool, force: bool) -> None:
     """Add the platform's ContentPropagator/PropagateID to SOURCE's AIGC label and sign the
     change as an update (the received manifest becomes its parent ingredient).
+
+    SOURCE is a PNG, JPEG or WebP still or an MP4/MOV clip; pixels are never re-encoded
+    (a clip is remuxed, every packet copied).
 
     Run in the platform's workspace: its signing identity signs the update.
     """
