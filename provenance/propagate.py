@@ -18,6 +18,7 @@ by the platform, rather than as a broken hard binding (``spec/labels.md``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from .errors import InputError, LabelError, OutputExistsError, UnsupportedMediaE
 from .identity import Signer
 from .labels import TRAINED_ALGORITHMIC_MEDIA, AigcLabel, build_xmp, parse_xmp
 from .manifest import SOFTWARE_NAME
-from .media import probe_video, remux
+from .media import Progress, probe_video, remux
 from .media.image import sniff_format
 from .media.metadata import append_mp4_xmp, embed_xmp, read_xmp
 from .verify.labels import read_clip_labels
@@ -61,10 +62,12 @@ def propagate_file(
     propagate_id: str,
     force: bool = False,
     tsa_url: str | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> PropagatedLabel:
     """Write ``source`` to ``destination`` with the platform's propagator fields.
 
-    A still keeps its format; a clip (MP4 or MOV) is written as MP4.
+    A still keeps its format; a clip (MP4 or MOV) is written as MP4, and ``progress``
+    follows its remux (frames copied).
 
     Raises:
         OutputExistsError: ``destination`` exists and ``force`` is false.
@@ -79,7 +82,7 @@ def propagate_file(
         raise OutputExistsError(f"{destination}: already exists (use --force to replace it)")
     if destination.exists() and destination.resolve() == source.resolve():
         raise InputError(f"{destination}: output would overwrite the input")
-    update = _Update(signer, source, destination, propagator, propagate_id, tsa_url)
+    update = _Update(signer, source, destination, propagator, propagate_id, tsa_url, progress)
     if _looks_like_still(source):
         return update.still(force)
     return update.clip(force)
@@ -93,6 +96,7 @@ class _Update:
     propagator: str
     propagate_id: str
     tsa_url: str | None
+    progress: Callable[[Progress], None] | None
 
     def still(self, force: bool) -> PropagatedLabel:
         data = read_input(self.source)
@@ -126,7 +130,9 @@ class _Update:
             temporary_beside(self.destination, ".mp4") as remuxed,
             temporary_beside(self.destination, ".mp4") as signed,
         ):
-            remux(self.source, remuxed, metadata={AIGC_TAG: after.to_json()})
+            remux(
+                self.source, remuxed, metadata={AIGC_TAG: after.to_json()}, progress=self.progress
+            )
             # Appended before signing, as ``stamp`` does: the manifest then covers it.
             append_mp4_xmp(remuxed, build_xmp(aigc=after))
             with (

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .._output import emit_fields, emit_json, status
+from .._output import emit_fields, emit_json, show_progress, status
 from .._state import app_state
+
+if TYPE_CHECKING:
+    from provenance.media import Progress
 
 
 @click.group("label")
@@ -39,8 +44,19 @@ def propagate(source: Path, output: Path, propagator: str, propagate_id: str,
 
     state = app_state()
     signer = state.workspace().signer(state.passphrase())
-    result = propagate_file(signer, source, output, propagator=propagator,
-                            propagate_id=propagate_id, force=force, tsa_url=tsa_url)
+    shown: list[Progress] = []
+
+    def progress(step: Progress) -> None:
+        shown.append(step)
+        show_progress(step)
+
+    try:
+        result = propagate_file(signer, source, output, propagator=propagator,
+                                propagate_id=propagate_id, force=force, tsa_url=tsa_url,
+                                progress=None if as_json or not sys.stderr.isatty() else progress)
+    finally:
+        if shown:  # end the progress line (a clip's remux; stills show none)
+            click.echo("", err=True)
     fields = {"output": str(output), "label": result.after.fields()}
     if as_json:
         emit_json(fields)

@@ -1312,16 +1312,23 @@ _MUXER_TAGS: Final = frozenset({"major_brand", "minor_version", "compatible_bran
 _REMUX_TYPES: Final = frozenset({"video", "audio", "subtitle"})
 
 
-def remux(src: Path, dst: Path, *, metadata: Mapping[str, str]) -> int:
+def remux(
+    src: Path,
+    dst: Path,
+    *,
+    metadata: Mapping[str, str],
+    progress: Callable[[Progress], None] | None = None,
+) -> int:
     """Rewrite ``src`` (MP4 or MOV) as a new MP4 at ``dst`` with changed container tags.
 
     Nothing is decoded or encoded: every video, audio and subtitle packet is copied with
     its timestamps, and the streams keep their codec parameters (rotation included),
     tags and dispositions. The container tags are ``src``'s own with ``metadata`` laid
     over them (a tag named in ``metadata`` in any case is replaced), written as
-    ``moov/udta/meta`` ``mdta`` keys (``use_metadata_tags``, the
-    form :func:`transcode` writes). Top-level boxes FFmpeg does not model (a C2PA
-    manifest, an XMP ``uuid`` box) are not carried over. On any failure ``dst`` is deleted.
+    ``moov/udta/meta`` ``mdta`` keys (``use_metadata_tags``, as :func:`transcode`
+    writes them). Top-level boxes FFmpeg does not model (a C2PA manifest, an XMP
+    ``uuid`` box) are not carried over. ``progress`` counts the video packets copied
+    (frames), about every 0.5 s and once at the end. On any failure ``dst`` is deleted.
 
     Returns:
         The number of packets copied.
@@ -1334,20 +1341,25 @@ def remux(src: Path, dst: Path, *, metadata: Mapping[str, str]) -> int:
     output: OutputContainer | None = None
     try:
         with _open_input(src) as source:
-            _video_stream(src, source)
+            video = _video_stream(src, source)
             _check_complete(src, source)
             streams = _remuxable_streams(src, source)
             output = _open_output(dst, _merged_tags(source.metadata, metadata))
             targets = {stream.index: _copy_stream(dst, stream, output) for stream in streams}
-            copied = 0
+            clock = _ProgressClock(progress, video.frames or None)
+            copied = frames = 0
             for packet in _demux(src, source, *streams):
                 # demux ends each stream with an empty flush packet; a real one has bytes.
                 if packet.size == 0:
                     continue
+                if packet.stream.index == video.index:
+                    frames += 1
+                    clock.tick(frames)
                 packet.stream = targets[packet.stream.index]
                 output.mux(packet)
                 copied += 1
             output.close()
+            clock.tick(frames, final=True)
     except BaseException as exc:
         _discard(output, dst)
         if isinstance(exc, _AV_ERRORS):
@@ -1385,7 +1397,8 @@ def _copy_stream(dst: Path, stream: Stream, output: OutputContainer) -> Stream:
         raise EncodingError(
             f"{dst}: cannot copy stream {stream.index} ({stream.type}: {_why(exc)})"
         ) from exc
-    # The template copies codec parameters only; language, handler and flags go by hand.
+    # The template copies codec parameters (side data too); tags and dispositions (cover
+    # art is an attached_pic video stream) go by hand.
     target.metadata.update(stream.metadata)
     target.disposition = stream.disposition
     return target
