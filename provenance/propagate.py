@@ -27,7 +27,7 @@ from . import __version__, _c2pa
 from ._internal.files import move_atomic, read_input, temporary_beside, write_atomic
 from .errors import InputError, LabelError, OutputExistsError, UnsupportedMediaError
 from .identity import Signer
-from .labels import TRAINED_ALGORITHMIC_MEDIA, AigcLabel, build_xmp, parse_xmp
+from .labels import TRAINED_ALGORITHMIC_MEDIA, AigcLabel, XmpLabels, build_xmp, parse_xmp
 from .manifest import SOFTWARE_NAME
 from .media import Progress, probe_video, remux
 from .media.image import sniff_format
@@ -37,9 +37,9 @@ from .verify.labels import read_clip_labels
 __all__ = ["PropagatedLabel", "propagate_file"]
 
 _PARENT_ID = "received"
-MP4 = "video/mp4"
+_MP4 = "video/mp4"
 # The container key the TC260 video practice guide names (what ``stamp`` writes).
-AIGC_TAG = "AIGC"
+_AIGC_TAG = "AIGC"
 # Containers c2pa binds as ISO BMFF (FFmpeg's demuxer name lists both).
 _BMFF_CONTAINERS = frozenset({"mov", "mp4"})
 
@@ -82,10 +82,10 @@ def propagate_file(
         raise OutputExistsError(f"{destination}: already exists (use --force to replace it)")
     if destination.exists() and destination.resolve() == source.resolve():
         raise InputError(f"{destination}: output would overwrite the input")
-    update = _Update(signer, source, destination, propagator, propagate_id, tsa_url, progress)
-    if _looks_like_still(source):
-        return update.still(force)
-    return update.clip(force)
+    update = _Update(
+        signer, source, destination, propagator, propagate_id, force, tsa_url, progress
+    )
+    return update.still() if _looks_like_still(source) else update.clip()
 
 
 @dataclass(frozen=True)
@@ -95,17 +95,19 @@ class _Update:
     destination: Path
     propagator: str
     propagate_id: str
+    force: bool
     tsa_url: str | None
     progress: Callable[[Progress], None] | None
 
-    def still(self, force: bool) -> PropagatedLabel:
+    def still(self) -> PropagatedLabel:
         data = read_input(self.source)
         fmt = sniff_format(data)
         if fmt is None:
             raise UnsupportedMediaError(f"{self.source}: not a PNG, JPEG or WebP still")
-        before = _still_label(data, self.source)
-        after = before.with_propagator(self.propagator, self.propagate_id)
-        relabelled = embed_xmp(data, build_xmp(aigc=after), source=str(self.source))
+        packet = read_xmp(data, source=str(self.source))
+        received = _received_still(parse_xmp(packet) if packet is not None else None, self.source)
+        after = received.label.with_propagator(self.propagator, self.propagate_id)
+        relabelled = embed_xmp(data, received.xmp(after), source=str(self.source))
         signed = _c2pa.sign(
             _update_definition(self.destination.name, after, "the XMP"),
             self.signer,
@@ -114,27 +116,27 @@ class _Update:
             tsa_url=self.tsa_url,
             parent=(self._ingredient(), data),
         )
-        write_atomic(self.destination, signed.asset, force=force)
-        return PropagatedLabel(path=self.destination, before=before, after=after)
+        write_atomic(self.destination, signed.asset, force=self.force)
+        return PropagatedLabel(path=self.destination, before=received.label, after=after)
 
-    def clip(self, force: bool) -> PropagatedLabel:
+    def clip(self) -> PropagatedLabel:
         info = probe_video(self.source)
         if not _BMFF_CONTAINERS & set(info.container.split(",")):
             raise UnsupportedMediaError(
                 f"{self.source}: label propagate handles PNG, JPEG and WebP stills and "
                 f"MP4/MOV clips, not {info.container}"
             )
-        before = _clip_label(self.source)
-        after = before.with_propagator(self.propagator, self.propagate_id)
+        received = _received_clip(self.source)
+        after = received.label.with_propagator(self.propagator, self.propagate_id)
         with (
             temporary_beside(self.destination, ".mp4") as remuxed,
             temporary_beside(self.destination, ".mp4") as signed,
         ):
             remux(
-                self.source, remuxed, metadata={AIGC_TAG: after.to_json()}, progress=self.progress
+                self.source, remuxed, metadata={_AIGC_TAG: after.to_json()}, progress=self.progress
             )
             # Appended before signing, as ``stamp`` does: the manifest then covers it.
-            append_mp4_xmp(remuxed, build_xmp(aigc=after))
+            append_mp4_xmp(remuxed, received.xmp(after))
             with (
                 remuxed.open("rb") as asset,
                 self.source.open("rb") as parent,
@@ -143,14 +145,14 @@ class _Update:
                 _c2pa.sign_stream(
                     _update_definition(self.destination.name, after, "the AIGC key and XMP"),
                     self.signer,
-                    mime=MP4,
+                    mime=_MP4,
                     source=asset,
                     destination=target,
                     tsa_url=self.tsa_url,
                     parent=(self._ingredient(), parent),
                 )
-            move_atomic(signed, self.destination, force=force)
-        return PropagatedLabel(path=self.destination, before=before, after=after)
+            move_atomic(signed, self.destination, force=self.force)
+        return PropagatedLabel(path=self.destination, before=received.label, after=after)
 
     def _ingredient(self) -> dict[str, str]:
         return {"title": self.source.name, "relationship": "parentOf", "instance_id": _PARENT_ID}
@@ -165,13 +167,25 @@ def _looks_like_still(path: Path) -> bool:
     return not head or sniff_format(head) is not None
 
 
-def _still_label(data: bytes, source: Path) -> AigcLabel:
-    packet = read_xmp(data, source=str(source))
-    text = parse_xmp(packet).aigc if packet is not None else None
-    return _parsed(text, source)
+@dataclass(frozen=True)
+class _Received:
+    label: AigcLabel
+    digital_source_type: str | None
+
+    def xmp(self, label: AigcLabel) -> bytes:
+        """The new XMP packet: the new label, the received IPTC source type kept."""
+        return build_xmp(
+            aigc=label, digital_source_type=self.digital_source_type or TRAINED_ALGORITHMIC_MEDIA
+        )
 
 
-def _clip_label(source: Path) -> AigcLabel:
+def _received_still(found: XmpLabels | None, source: Path) -> _Received:
+    text = found.aigc if found is not None else None
+    source_type = found.digital_source_type if found is not None else None
+    return _Received(_parsed(text, source), source_type)
+
+
+def _received_clip(source: Path) -> _Received:
     found = read_clip_labels(source, bmff=True)
     texts = set(found.aigc.values())
     if len(texts) > 1:
@@ -179,7 +193,7 @@ def _clip_label(source: Path) -> AigcLabel:
             f"{source}: its AIGC labels disagree ({', '.join(sorted(found.aigc))}); "
             "cannot tell which to propagate"
         )
-    return _parsed(next(iter(texts), None), source)
+    return _Received(_parsed(next(iter(texts), None), source), found.digital_source_type)
 
 
 def _parsed(text: str | None, source: Path) -> AigcLabel:

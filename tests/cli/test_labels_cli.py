@@ -562,3 +562,23 @@ def test_clip_propagation_refuses_disagreeing_labels_and_non_bmff_containers(
     result = propagate(platform, mkv, tmp_path / "never.mp4")
     assert result.exit_code == 2 and "MP4/MOV clips, not matroska" in result.stderr
     assert not (tmp_path / "never.mp4").exists()
+
+
+def test_propagation_keeps_the_received_iptc_source_type(
+    platform: Path, labelled_png: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, _ = labelled_png
+    composite = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic"
+    received = tmp_path / "composite.png"
+    shutil.copy(path, received)
+    subprocess.run(
+        ["exiftool", "-q", "-overwrite_original", f"-XMP-iptcExt:DigitalSourceType={composite}",
+         str(received)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    out = tmp_path / "out.png"
+    result = propagate(platform, received, out)
+    assert result.exit_code == 0, result.output
+    tags = exiftool(out)
+    assert tags["XMP-iptcExt:DigitalSourceType"] == composite
+    assert AigcLabel.from_json(tags["XMP-TC260:Aigc"]).propagate_id == "pf-42"
