@@ -138,7 +138,7 @@ def sign(
     mime: str,
     asset: bytes,
     tsa_url: str | None = None,
-    parent: tuple[Mapping[str, Any], bytes] | None = None,
+    parent: tuple[Mapping[str, Any], bytes | BinaryIO] | None = None,
 ) -> SignedAsset:
     """Embed a signed C2PA manifest built from ``definition`` into ``asset``.
 
@@ -186,7 +186,7 @@ def sign_stream(
     destination: BinaryIO,
     resources: Mapping[str, bytes] | None = None,
     tsa_url: str | None = None,
-    parent: tuple[Mapping[str, Any], bytes] | None = None,
+    parent: tuple[Mapping[str, Any], bytes | BinaryIO] | None = None,
 ) -> bytes:
     """Sign the asset in ``source`` into ``destination`` without holding it in memory.
 
@@ -214,6 +214,10 @@ def sign_stream(
             jpeg}`` for ``"thumbnail": {"format": "image/jpeg", "identifier":
             "poster.jpg"}``).
         tsa_url: an RFC 3161 timestamp authority; contacted synchronously while signing.
+        parent: (ingredient definition, the parent asset as bytes or a readable, seekable
+            file of the same ``mime``) makes this an update: the parent and its manifest
+            become a ``parentOf`` ingredient. c2pa reads the file from offset 0 and
+            validates the manifest it carries.
 
     Returns:
         The manifest store bytes (keep them to validate the asset detached later).
@@ -263,7 +267,9 @@ def sign_stream(
                 builder.add_resource(identifier, io.BytesIO(data))
             if parent is not None:
                 ingredient, parent_asset = parent
-                builder.add_ingredient(dict(ingredient), mime, io.BytesIO(parent_asset))
+                if isinstance(parent_asset, bytes):
+                    parent_asset = io.BytesIO(parent_asset)
+                builder.add_ingredient(dict(ingredient), mime, parent_asset)
             # c2pa writes from offset 0 but never truncates: stale bytes would trail the asset.
             destination.seek(0)
             destination.truncate()

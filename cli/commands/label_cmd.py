@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .._output import emit_fields, emit_json, status
+from .._output import emit_fields, emit_json, show_progress, status
 from .._state import app_state
+
+if TYPE_CHECKING:
+    from provenance.media import Progress
 
 
 @click.group("label")
@@ -18,7 +23,7 @@ def label_group() -> None:
 @label_group.command("propagate")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="Output still (same format as SOURCE).")
+              help="Output file (a still keeps its format; a clip is written as MP4).")
 @click.option("--propagator", required=True,
               help="ContentPropagator: the platform's name or TC260 code.")
 @click.option("--propagate-id", required=True, help="PropagateID: the platform's content ID.")
@@ -30,14 +35,28 @@ def propagate(source: Path, output: Path, propagator: str, propagate_id: str,
     """Add the platform's ContentPropagator/PropagateID to SOURCE's AIGC label and sign the
     change as an update (the received manifest becomes its parent ingredient).
 
+    SOURCE is a PNG, JPEG or WebP still or an MP4/MOV clip; pixels are never re-encoded
+    (a clip is remuxed, every packet copied).
+
     Run in the platform's workspace: its signing identity signs the update.
     """
     from provenance.propagate import propagate_file
 
     state = app_state()
     signer = state.workspace().signer(state.passphrase())
-    result = propagate_file(signer, source, output, propagator=propagator,
-                            propagate_id=propagate_id, force=force, tsa_url=tsa_url)
+    shown: list[Progress] = []
+
+    def progress(step: Progress) -> None:
+        shown.append(step)
+        show_progress(step)
+
+    try:
+        result = propagate_file(signer, source, output, propagator=propagator,
+                                propagate_id=propagate_id, force=force, tsa_url=tsa_url,
+                                progress=None if as_json or not sys.stderr.isatty() else progress)
+    finally:
+        if shown:  # end the progress line (a clip's remux; stills show none)
+            click.echo("", err=True)
     fields = {"output": str(output), "label": result.after.fields()}
     if as_json:
         emit_json(fields)

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._output import emit_fields, emit_json, status
+from .._output import emit_fields, emit_json, show_progress, status
 from .._state import app_state
 
 if TYPE_CHECKING:
     from provenance.clip import StampedClip
-    from provenance.media import Progress
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm")
 VIDEO_OUTPUTS = (".mp4", ".m4v")
@@ -119,7 +118,7 @@ def _stamp_clip(stamper: Any, source: Path, output: Path, *, license: Any, purpo
     from provenance.media import Encoding, VideoCodec
 
     encoding = Encoding(codec=VideoCodec(codec), crf=crf, preset=preset)
-    progress = None if quiet or not sys.stderr.isatty() else _show_progress
+    progress = None if quiet or not sys.stderr.isatty() else show_progress
     common: dict[str, Any] = dict(license=license, purpose=purpose, territory=territory,
                                   encoding=encoding, force=force, progress=progress,
                                   visible_label=visible_label)
@@ -142,16 +141,6 @@ def _fraction(text: str) -> Fraction:
     if value <= 0 or value > 1000:
         raise click.BadParameter(f"'{text}' is not a usable frame rate", param_hint="--fps")
     return value
-
-
-def _show_progress(progress: Progress) -> None:
-    rate = progress.frames / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
-    line = f"  {progress.frames} frames, {rate:.1f} fps"
-    if progress.total:
-        left = (progress.total - progress.frames) / rate if rate > 0 else 0.0
-        line = (f"  {progress.frames}/{progress.total} frames, {rate:.1f} fps, "
-                f"ETA {left:.0f} s")
-    click.echo(f"\r{line}   ", nl=False, err=True)
 
 
 def _clip_result(output: Path, clip: StampedClip) -> dict[str, Any]:

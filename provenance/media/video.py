@@ -64,6 +64,7 @@ __all__ = [
     "decode_luma",
     "frames_from_directory",
     "probe_video",
+    "remux",
     "sample_frames",
     "sample_rgb",
     "transcode",
@@ -566,9 +567,7 @@ def _probe(path: Path, container: InputContainer) -> VideoInfo:
     )
 
 
-def _demux(
-    path: Path, container: InputContainer, *streams: VideoStream | AudioStream
-) -> Iterator[Packet[Stream]]:
+def _demux(path: Path, container: InputContainer, *streams: Stream) -> Iterator[Packet[Stream]]:
     try:
         yield from container.demux(*streams)
     except _AV_ERRORS as exc:
@@ -1300,6 +1299,109 @@ def transcode(
         audio=audio.report if audio is not None else None,
         first_frame_time=encoder.first_time,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Remuxing
+
+# Container tags the MP4 muxer derives itself (from the ftyp box, and its own version):
+# carried over they would turn into mdta keys of their own under use_metadata_tags.
+_MUXER_TAGS: Final = frozenset({"major_brand", "minor_version", "compatible_brands", "encoder"})
+# Stream types an MP4 carries packet for packet; data tracks (timecode, GPS) have no
+# PyAV template path, so a file holding one is refused rather than silently thinned.
+_REMUX_TYPES: Final = frozenset({"video", "audio", "subtitle"})
+
+
+def remux(
+    src: Path,
+    dst: Path,
+    *,
+    metadata: Mapping[str, str],
+    progress: Callable[[Progress], None] | None = None,
+) -> int:
+    """Rewrite ``src`` (MP4 or MOV) as a new MP4 at ``dst`` with changed container tags.
+
+    Nothing is decoded or encoded: every video, audio and subtitle packet is copied with
+    its timestamps, and the streams keep their codec parameters (rotation included),
+    tags and dispositions. The container tags are ``src``'s own with ``metadata`` laid
+    over them (a tag named in ``metadata`` in any case is replaced), written as
+    ``moov/udta/meta`` ``mdta`` keys (``use_metadata_tags``, as :func:`transcode`
+    writes them). Top-level boxes FFmpeg does not model (a C2PA manifest, an XMP
+    ``uuid`` box) are not carried over. ``progress`` counts the video packets copied
+    (frames), about every 0.5 s and once at the end. On any failure ``dst`` is deleted.
+
+    Returns:
+        The number of packets copied.
+
+    Raises:
+        InputError: as :func:`probe_video`, or corrupt data while demuxing.
+        UnsupportedMediaError: as :func:`probe_video`, or a stream MP4 cannot carry as is.
+        EncodingError: ``dst`` cannot be written.
+    """
+    output: OutputContainer | None = None
+    try:
+        with _open_input(src) as source:
+            video = _video_stream(src, source)
+            _check_complete(src, source)
+            streams = _remuxable_streams(src, source)
+            output = _open_output(dst, _merged_tags(source.metadata, metadata))
+            targets = {stream.index: _copy_stream(dst, stream, output) for stream in streams}
+            clock = _ProgressClock(progress, video.frames or None)
+            copied = frames = 0
+            for packet in _demux(src, source, *streams):
+                # demux ends each stream with an empty flush packet; a real one has bytes.
+                if packet.size == 0:
+                    continue
+                if packet.stream.index == video.index:
+                    frames += 1
+                    clock.tick(frames)
+                packet.stream = targets[packet.stream.index]
+                output.mux(packet)
+                copied += 1
+            output.close()
+            clock.tick(frames, final=True)
+    except BaseException as exc:
+        _discard(output, dst)
+        if isinstance(exc, _AV_ERRORS):
+            raise EncodingError(f"{dst}: cannot finish ({_why(exc)})") from exc
+        raise
+    return copied
+
+
+def _merged_tags(own: Mapping[str, str], changes: Mapping[str, str]) -> dict[str, str]:
+    # FFmpeg matches tag names case-insensitively, so "aigc" and "AIGC" would collide.
+    replaced = {name.lower() for name in changes}
+    kept = {
+        name: value
+        for name, value in own.items()
+        if name not in _MUXER_TAGS and name.lower() not in replaced
+    }
+    return {**kept, **changes}
+
+
+def _remuxable_streams(path: Path, container: InputContainer) -> list[Stream]:
+    streams = list(container.streams)
+    for stream in streams:
+        if stream.type not in _REMUX_TYPES:
+            raise UnsupportedMediaError(
+                f"{path}: stream {stream.index} is a {stream.type} stream, which cannot be "
+                "copied into the new MP4 (only video, audio and subtitle streams can)"
+            )
+    return streams
+
+
+def _copy_stream(dst: Path, stream: Stream, output: OutputContainer) -> Stream:
+    try:
+        target = output.add_stream_from_template(stream)
+    except (*_AV_ERRORS, ValueError) as exc:
+        raise EncodingError(
+            f"{dst}: cannot copy stream {stream.index} ({stream.type}: {_why(exc)})"
+        ) from exc
+    # The template copies codec parameters (side data too); tags and dispositions (cover
+    # art is an attached_pic video stream) go by hand.
+    target.metadata.update(stream.metadata)
+    target.disposition = stream.disposition
+    return target
 
 
 # ---------------------------------------------------------------------------------------

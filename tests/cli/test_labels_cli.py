@@ -103,7 +103,7 @@ def check_label(text: str, content_id: str) -> AigcLabel:
 
 @pytest.fixture(scope="module")
 def clip(studio: Path, avatar_clip: Callable[..., Path]) -> tuple[Path, dict[str, Any]]:
-    source = avatar_clip(studio / "source.mp4", seconds=1.0, fps=24)
+    source = avatar_clip(studio / "source.mp4", seconds=0.8, size=(480, 270), fps=24)
     out = studio / "clip.mp4"
     return out, stamp(studio, source, out)
 
@@ -346,16 +346,30 @@ def test_chinese_label_on_the_opening_seconds_of_a_clip(
 # --- the platform side: label propagate -----------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("platform") / "workspace"
+    assert CliRunner().invoke(cli, ["init", str(root), "--vendor", "Platform"]).exit_code == 0
+    return root
+
+
+def propagate(platform: Path, src: Path, out: Path, *extra: str) -> Result:
+    return invoke(platform, "label", "propagate", str(src), "-o", str(out),
+                  "--propagator", "0011PLATFORM", "--propagate-id", "pf-42", *extra)  # fmt: skip
+
+
+def both_anchors(studio: Path, platform: Path) -> list[str]:
+    return ["--trust", str(studio / "keys" / "root-ca.pem"),
+            "--trust", str(platform / "keys" / "root-ca.pem")]  # fmt: skip
+
+
 def test_platform_propagation_reads_as_a_signed_update_and_keeps_the_producer_label(
-    studio: Path, labelled_png: tuple[Path, str], tmp_path: Path
+    studio: Path, platform: Path, labelled_png: tuple[Path, str], tmp_path: Path
 ) -> None:
     path, content_id = labelled_png
-    platform = tmp_path / "platform"
-    assert CliRunner().invoke(cli, ["init", str(platform), "--vendor", "Platform"]).exit_code == 0
     out = tmp_path / "propagated.png"
     before = path.read_bytes()
-    result = invoke(platform, "label", "propagate", str(path), "-o", str(out),
-                    "--propagator", "0011PLATFORM", "--propagate-id", "pf-42")  # fmt: skip
+    result = propagate(platform, path, out)
     assert result.exit_code == 0, result.output
     assert path.read_bytes() == before
 
@@ -364,9 +378,7 @@ def test_platform_propagation_reads_as_a_signed_update_and_keeps_the_producer_la
     assert label.produce_id == content_id and label.producer_integrity_ok()
     assert label.propagator_integrity_ok() is True
 
-    trust = ["--trust", str(studio / "keys" / "root-ca.pem"),
-             "--trust", str(platform / "keys" / "root-ca.pem")]  # fmt: skip
-    code, report = verify(studio, out, *trust, "--profile", "cn")
+    code, report = verify(studio, out, *both_anchors(studio, platform), "--profile", "cn")
     assert code == 0, report["problems"]
     manifest = report["manifest"]
     assert manifest["validation_state"] == "Trusted"
@@ -390,3 +402,183 @@ def test_propagating_a_file_without_a_label_exits_2_and_writes_nothing(
     assert result.exit_code == 2
     assert "no GB 45438 AIGC label" in result.stderr and "Traceback" not in result.output
     assert not out.exists()
+
+
+# --- label propagate on a clip ---------------------------------------------------------------
+
+
+def packets(path: Path) -> list[str]:
+    """Every packet as ffprobe sees it: stream, timestamps, flags and a hash of its bytes."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_packets", "-show_data_hash", "sha256",
+         "-show_entries", "packet=stream_index,pts,dts,duration,flags,data_hash",
+         "-of", "csv=p=0", str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return out.splitlines()
+
+
+def leftovers(directory: Path) -> list[str]:
+    """Temporary files an interrupted or failed write would leave (write_atomic's names)."""
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def propagated_clip(
+    studio: Path,
+    platform: Path,
+    clip: tuple[Path, dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, str]:
+    path, result = clip
+    before = path.read_bytes()
+    out = tmp_path_factory.mktemp("propagated") / "propagated.mp4"
+    run = propagate(platform, path, out, "--json")
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout)["label"]["PropagateID"] == "pf-42"
+    assert path.read_bytes() == before  # the received file is only read
+    return out, result["content_id"]
+
+
+def test_propagated_clip_shows_the_platform_fields_to_exiftool_and_ffprobe(
+    clip: tuple[Path, dict[str, Any]], propagated_clip: tuple[Path, str]
+) -> None:
+    out, content_id = propagated_clip
+    tags = ffprobe_tags(out)
+    meta = exiftool(out)
+    assert meta["Keys:AIGC"] == meta["XMP-TC260:Aigc"] == tags["AIGC"]
+    label = AigcLabel.from_json(tags["AIGC"])
+    assert (label.content_propagator, label.propagate_id) == ("0011PLATFORM", "pf-42")
+    assert (label.content_producer, label.produce_id) == (PRODUCER, content_id)
+    assert label.producer_integrity_ok() and label.propagator_integrity_ok() is True
+    assert meta["XMP-iptcExt:DigitalSourceType"] == TRAINED_ALGORITHMIC_MEDIA
+    # Remuxed, not re-encoded: every video and audio packet is the received one.
+    assert packets(out) == packets(clip[0])
+
+
+def test_verify_reports_the_platform_update_of_a_clip_with_the_stamp_claims(
+    studio: Path, platform: Path, propagated_clip: tuple[Path, str]
+) -> None:
+    out, content_id = propagated_clip
+    code, report = verify(studio, out, *both_anchors(studio, platform))
+    assert code == 0, report["problems"]
+    manifest = report["manifest"]
+    assert manifest["validation_state"] == "Trusted"
+    assert manifest["signer"] == "Platform C2PA Signer"
+    assert manifest["parent_label"] and manifest["edits"] == ["c2pa.edited.metadata"]
+    likeness = report["likeness"]  # the stamp's claims, read from the parent manifest
+    assert likeness["face_id"] == "face-0100" and likeness["owner_signature_valid"]
+    assert likeness["declared_purpose"] == "education" and likeness["in_scope"]
+    watermark = report["watermark"]
+    assert watermark["payload"] == content_id and watermark["matches_manifest"]
+    aigc = report["labels"]["aigc"]
+    assert aigc["placements"] == ["mp4-mdta", "mp4-xmp"] and aigc["placements_agree"]
+    assert aigc["propagated"] and aigc["propagator_integrity_valid"]
+    assert aigc["integrity_valid"] and aigc["matches_signed_copy"] and aigc["produce_id_matches"]
+    assert report["labels"]["latent_disclosure"]["unique_id"] == content_id
+
+    code, report = verify(studio, out, *both_anchors(studio, platform), "--profile", "cn")
+    # The clip was stamped without a visible label: that obligation alone is missed.
+    assert [k for k, v in obligations(report).items() if v != "met"] == ["cn.explicit_label"]
+    # Without the platform's anchor the update is honest but untrusted: exit 1, named.
+    code, report = verify(studio, out)
+    assert code == 1 and any("trust anchor" in p for p in report["problems"])
+
+
+TC260_KEYS_CONFIG = TC260_CONFIG.replace(
+    "    },\n);\n%Image::ExifTool::UserDefined::TC260",
+    "    },\n    'Image::ExifTool::QuickTime::Keys' => {\n"
+    "        AIGC => { Name => 'AIGC', Writable => 'string' },\n"
+    "    },\n);\n%Image::ExifTool::UserDefined::TC260",
+    1,
+)
+
+
+def test_a_hand_edited_propagated_field_in_a_clip_is_reported_by_profile_cn(
+    studio: Path, platform: Path, propagated_clip: tuple[Path, str], tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    out, _ = propagated_clip
+    edited = tmp_path / "edited.mp4"
+    shutil.copy(out, edited)
+    forged = replace(AigcLabel.from_json(ffprobe_tags(edited)["AIGC"]), propagate_id="pf-43")
+    config = tmp_path / "tc260.config"
+    config.write_text(TC260_KEYS_CONFIG)
+    # Both placements, consistently, with exiftool: only the chained ReservedCode2 can tell.
+    subprocess.run(
+        ["exiftool", "-config", str(config), "-q", "-overwrite_original",
+         f"-Keys:AIGC={forged.to_json()}", f"-XMP-TC260:AIGC={forged.to_json()}", str(edited)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    assert AigcLabel.from_json(ffprobe_tags(edited)["AIGC"]).propagate_id == "pf-43"
+
+    code, report = verify(studio, edited, *both_anchors(studio, platform), "--profile", "cn")
+    assert code == 1
+    assert obligations(report)["cn.implicit_label.integrity"] == "missed"
+    aigc = report["labels"]["aigc"]
+    assert aigc["placements_agree"] and aigc["propagator_integrity_valid"] is False
+    assert any("ReservedCode2 does not match" in p for p in report["problems"])
+
+
+def test_clip_propagation_is_atomic_and_never_overwrites_without_force(
+    studio: Path, platform: Path, clip: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    path, _ = clip
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"keep me")
+    result = propagate(platform, path, out)
+    assert result.exit_code == 2 and "already exists" in result.stderr
+    assert out.read_bytes() == b"keep me"
+    result = propagate(platform, path, out, "--force")
+    assert result.exit_code == 0, result.output
+    assert AigcLabel.from_json(ffprobe_tags(out)["AIGC"]).propagate_id == "pf-42"
+    # Signing fails after the remux (no time-stamp authority there): nothing left behind.
+    never = tmp_path / "never.mp4"
+    result = propagate(platform, path, never, "--tsa-url", "http://127.0.0.1:9/")
+    assert result.exit_code == 1 and "signing failed" in result.stderr
+    assert not never.exists() and leftovers(tmp_path) == []
+    # An unlabelled clip: refused with exit 2, one line, nothing written.
+    result = propagate(platform, studio / "source.mp4", never)
+    assert result.exit_code == 2
+    assert "no GB 45438 AIGC label" in result.stderr and "Traceback" not in result.output
+    assert not never.exists() and leftovers(tmp_path) == []
+
+
+def test_clip_propagation_refuses_disagreeing_labels_and_non_bmff_containers(
+    platform: Path, propagated_clip: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, _ = propagated_clip
+    # The XMP box edited alone: which label to carry forward cannot be told.
+    split = tmp_path / "split.mp4"
+    shutil.copy(out, split)
+    exiftool_write_aigc(split, ffprobe_tags(out)["AIGC"].replace("pf-42", "pf-99"))
+    result = propagate(platform, split, tmp_path / "never.mp4")
+    assert result.exit_code == 2 and "AIGC labels disagree (mp4-mdta, mp4-xmp)" in result.stderr
+    # Matroska carries the AIGC tag too, but C2PA cannot bind it.
+    mkv = tmp_path / "copy.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(out), "-c", "copy", str(mkv)], check=True)
+    assert "AIGC" in ffprobe_tags(mkv)
+    result = propagate(platform, mkv, tmp_path / "never.mp4")
+    assert result.exit_code == 2 and "MP4/MOV clips, not matroska" in result.stderr
+    assert not (tmp_path / "never.mp4").exists()
+
+
+def test_propagation_keeps_the_received_iptc_source_type(
+    platform: Path, labelled_png: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, _ = labelled_png
+    composite = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic"
+    received = tmp_path / "composite.png"
+    shutil.copy(path, received)
+    subprocess.run(
+        ["exiftool", "-q", "-overwrite_original", f"-XMP-iptcExt:DigitalSourceType={composite}",
+         str(received)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    out = tmp_path / "out.png"
+    result = propagate(platform, received, out)
+    assert result.exit_code == 0, result.output
+    tags = exiftool(out)
+    assert tags["XMP-iptcExt:DigitalSourceType"] == composite
+    assert AigcLabel.from_json(tags["XMP-TC260:Aigc"]).propagate_id == "pf-42"
