@@ -149,11 +149,19 @@ def check_manifest(
             if trusted
             else "signer untrusted, accepted by --allow-untrusted",
         )
-    else:
+    elif any(c.code == _UNTRUSTED for c in manifest.failures) or not bad:
         checks.record(
             "manifest.trust",
             False,
             "signer does not chain to a trust anchor (give --trust CA.pem)",
+        )
+    else:
+        # An invalid manifest's signer is not vouched for, but blaming the trust anchors
+        # would send the reader after the wrong fix.
+        checks.record(
+            "manifest.trust",
+            False,
+            "signer not trusted because the manifest itself is invalid",
         )
     checks.record(
         "manifest.synthetic",
