@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from ._luma_sync import ZOOM_RANGE
+
 __all__ = ["CameraTracker", "Placement"]
 
 Float32Array = NDArray[np.float32]
@@ -182,12 +184,11 @@ class CameraTracker:
     _HYSTERESIS_CELLS = 0.06
     _MIN_RESPONSE = 0.05
     _REBASE_FRACTION = 0.25
-    # The detector reads a pattern zoomed by up to about +-0.5 % as if unzoomed (its
-    # next scale is 1/0.95); past that its sync peak drops below the found threshold. A
-    # followed zoom leaving this band jumps to just inside the other side of it, which
-    # costs the codec one re-coded pattern per 0.95 % of zoom.
-    _ZOOM_BAND = 0.005
-    _ZOOM_LANDING = 0.0045
+    # The detector searches the scales of a zoom this large on top of any crop it tries.
+    # A followed zoom leaving the band jumps to just inside the other side of it: the
+    # codec re-codes the whole pattern once per 5.8 % of zoom.
+    _ZOOM_BAND = ZOOM_RANGE
+    _ZOOM_LANDING = ZOOM_RANGE - 0.001
 
     def __init__(self, reference: Float32Array) -> None:
         self.shape = reference.shape
