@@ -4,8 +4,9 @@ The pattern of a clip follows the camera so a codec's motion compensation carrie
 frame to frame instead of re-coding it. The tracker estimates global zoom and translation
 against a reference frame (not frame to frame, so errors do not accumulate) on the
 1x-grid thumbnail the embedder already has, and turns them into a :class:`Placement` of
-the pattern. The detector only searches translations at three fixed scales, so the
-followed zoom is kept in a narrow band around 1 and jumps back across it when it leaves.
+the pattern. The detector searches scales within a band around 1 (``ZOOM_RANGE``, on top
+of crops), so the followed zoom is kept in that band and jumps back across it when it
+leaves.
 """
 
 from __future__ import annotations

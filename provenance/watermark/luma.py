@@ -16,10 +16,11 @@ Designed for video first (``spec/payload.md``, section 7):
 - :class:`LumaMarker` marks a clip and moves the pattern with the camera (global zoom and
   translation, tracked on the frame borders), so a codec's motion compensation carries the
   mark for free in panning shots instead of re-coding it in every frame. The followed zoom
-  stays within the +-0.5 % the detector reads as unzoomed and re-anchors when it leaves.
+  stays within the +-3 % the detector searches and re-anchors when it leaves.
 - Soft evidence per bit is a z-score, additive over frames; the detector aligns each frame
-  to the sync pattern first, which absorbs small shifts, central crops and the drift a
-  codec's motion compensation gives the mark.
+  to the sync pattern first (``_luma_sync``: scale and offset), which absorbs shifts,
+  central crops, the marker's zoom and the drift a codec's motion compensation gives the
+  mark.
 
 Example:
     >>> engine = LumaIssEngine()
