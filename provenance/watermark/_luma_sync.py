@@ -59,7 +59,9 @@ up to +-3 %, and any crop of up to 13 % of an unzoomed frame."""
 
 SYNC_FOUND_Z = 6.0
 """A sync peak below this z-score is "not found" and the frame is read unaligned. On
-unmarked frames the best peak over every hypothesis stays below about 5.6."""
+unmarked frames the best peak over all 19 views averages about 5 and stayed below 5.8 on
+every one of 264 measured (test frames, the harness's stills under every attack, unmarked
+clip frames after 480p and 360p CRF 28)."""
 
 
 @dataclass(frozen=True)

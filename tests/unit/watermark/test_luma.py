@@ -14,7 +14,7 @@ from provenance.errors import ImageTooSmallError, InputError
 from provenance.media.synthetic import avatar_frame
 from provenance.watermark import ClipDecoder, ContentId, encode_payload
 from provenance.watermark._luma_pattern import pattern_for, render, sample_cells
-from provenance.watermark._luma_sync import ZOOM_RANGE, align
+from provenance.watermark._luma_sync import SYNC_FOUND_Z, ZOOM_RANGE, align
 from provenance.watermark.luma import LumaIssEngine, LumaMarker
 
 ENGINE = LumaIssEngine()
@@ -248,6 +248,33 @@ def test_scale_search_reads_zoomed_frames_and_not_unmarked_ones(zoom: float) -> 
     unmarked = _rescaled(frame, zoom)
     assert align(_gray(unmarked), pattern).sync_z == 0.0
     assert not ENGINE.detect(unmarked).detected
+
+
+def _captioned(rgb: Image8) -> Image8:
+    """An opaque caption bar with white text over 80-92 % of the height."""
+    out = rgb.copy()
+    height, width = out.shape[:2]
+    out[int(0.80 * height) : int(0.92 * height)] = 16
+    cv2.putText(
+        out,
+        "BREAKING: avatar says hello",
+        (width // 20, int(0.89 * height)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        height / 400,
+        (255, 255, 255),
+        max(1, height // 180),
+    )
+    return out
+
+
+def test_scale_search_sees_through_a_caption_bar() -> None:
+    """The bar's edges and text are far stronger than the mark; the search clips them."""
+    frame = _textured(360, 640, seed=13)
+    captioned = _jpeg(_captioned(_rescaled(ENGINE.embed(frame, CID), 1.02)), 75)
+    found = align(_gray(captioned), pattern_for(portrait=False))
+    assert found.sync_z >= SYNC_FOUND_Z
+    assert found.fraction == pytest.approx(1 / 1.02, abs=0.003)
+    assert ENGINE.detect(captioned).content_id == CID
 
 
 def test_scale_search_reads_a_crop_of_a_zoomed_clip_frame() -> None:
