@@ -14,7 +14,7 @@ from provenance.errors import ImageTooSmallError, InputError
 from provenance.media.synthetic import avatar_frame
 from provenance.watermark import ClipDecoder, ContentId, encode_payload
 from provenance.watermark._luma_pattern import pattern_for, render, sample_cells
-from provenance.watermark._luma_sync import SYNC_FOUND_Z, ZOOM_RANGE, align
+from provenance.watermark._luma_sync import FRACTIONS, SYNC_FOUND_Z, ZOOM_RANGE, _Search, align
 from provenance.watermark.luma import LumaIssEngine, LumaMarker
 
 ENGINE = LumaIssEngine()
@@ -248,6 +248,16 @@ def test_scale_search_reads_zoomed_frames_and_not_unmarked_ones(zoom: float) -> 
     unmarked = _rescaled(frame, zoom)
     assert align(_gray(unmarked), pattern).sync_z == 0.0
     assert not ENGINE.detect(unmarked).detected
+
+
+def test_scale_search_stops_early_only_on_a_sure_peak() -> None:
+    frame = _textured(360, 640, seed=14)
+    pattern = pattern_for(portrait=False)
+    marked = _Search(_gray(ENGINE.embed(frame, CID)), pattern)
+    assert marked.coarse() == 400 and len(marked.peaks) <= 5
+    unmarked = _Search(_gray(frame), pattern)
+    unmarked.coarse()
+    assert len(unmarked.peaks) == len(FRACTIONS)
 
 
 def _captioned(rgb: Image8) -> Image8:
