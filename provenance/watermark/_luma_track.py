@@ -4,8 +4,9 @@ The pattern of a clip follows the camera so a codec's motion compensation carrie
 frame to frame instead of re-coding it. The tracker estimates global zoom and translation
 against a reference frame (not frame to frame, so errors do not accumulate) on the
 1x-grid thumbnail the embedder already has, and turns them into a :class:`Placement` of
-the pattern. The detector only searches translations at three fixed scales, so the
-followed zoom is kept in a narrow band around 1 and jumps back across it when it leaves.
+the pattern. The detector searches scales within a band around 1 (``ZOOM_RANGE``, on top
+of crops), so the followed zoom is kept in that band and jumps back across it when it
+leaves.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+from ._luma_sync import ZOOM_RANGE
 
 __all__ = ["CameraTracker", "Placement"]
 
@@ -182,12 +185,11 @@ class CameraTracker:
     _HYSTERESIS_CELLS = 0.06
     _MIN_RESPONSE = 0.05
     _REBASE_FRACTION = 0.25
-    # The detector reads a pattern zoomed by up to about +-0.5 % as if unzoomed (its
-    # next scale is 1/0.95); past that its sync peak drops below the found threshold. A
-    # followed zoom leaving this band jumps to just inside the other side of it, which
-    # costs the codec one re-coded pattern per 0.95 % of zoom.
-    _ZOOM_BAND = 0.005
-    _ZOOM_LANDING = 0.0045
+    # The detector searches the scales of a zoom this large on top of any crop it tries.
+    # A followed zoom leaving the band jumps to just inside the other side of it: the
+    # codec re-codes the whole pattern once per 5.8 % of zoom.
+    _ZOOM_BAND = ZOOM_RANGE
+    _ZOOM_LANDING = ZOOM_RANGE - 0.001
 
     def __init__(self, reference: Float32Array) -> None:
         self.shape = reference.shape

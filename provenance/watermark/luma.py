@@ -16,10 +16,11 @@ Designed for video first (``spec/payload.md``, section 7):
 - :class:`LumaMarker` marks a clip and moves the pattern with the camera (global zoom and
   translation, tracked on the frame borders), so a codec's motion compensation carries the
   mark for free in panning shots instead of re-coding it in every frame. The followed zoom
-  stays within the +-0.5 % the detector reads as unzoomed and re-anchors when it leaves.
+  stays within the +-3 % the detector searches and re-anchors when it leaves.
 - Soft evidence per bit is a z-score, additive over frames; the detector aligns each frame
-  to the sync pattern first, which absorbs small shifts, central crops and the drift a
-  codec's motion compensation gives the mark.
+  to the sync pattern first (``_luma_sync``: scale and offset), which absorbs shifts,
+  central crops, the marker's zoom and the drift a codec's motion compensation gives the
+  mark.
 
 Example:
     >>> engine = LumaIssEngine()
@@ -28,8 +29,6 @@ Example:
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -45,6 +44,7 @@ from ._luma_pattern import (
     render,
     sample_cells,
 )
+from ._luma_sync import align, shrink
 from ._luma_track import CameraTracker, Placement
 from .aggregate import decode_soft
 from .base import Detection, SoftBits
@@ -69,47 +69,10 @@ _MAX_BOOST = 3.0
 # strength, and the floor flat areas keep so flat frames still carry a mark.
 _MASK_FULL_AT = 3.0
 _MASK_FLOOR = 0.4
-# Crop hypotheses: the fraction of the original frame still visible per dimension.
-_CROP_SCALES = (1.0, 0.95, 0.9)
-# A sync peak below this z-score is treated as "not found" and the frame is read at zero
-# offset; the maximum over all hypotheses on unmarked frames stays near 5.
-_SYNC_FOUND_Z = 6.0
 
 
 def _luma_of(rgb: NDArray[np.uint8]) -> Plane:
     return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
-
-
-def _shrink(luma: Plane, width: int, height: int) -> Float32Array:
-    """Downsample to ``width`` x ``height`` by 2:1 area halvings, then a bilinear step.
-
-    OpenCV's 2:1 area path is about ten times faster than a general-ratio area resize at
-    1080p; the last, gentler step is bilinear (upsampling slightly if need be).
-    """
-    image = luma
-    while image.shape[1] // 2 >= width and image.shape[0] // 2 >= height:
-        image = np.asarray(
-            cv2.resize(
-                image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA
-            ),
-            dtype=np.uint8,
-        )
-    return as_f32(cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR))
-
-
-def _fine_view(luma: Plane, pattern: Pattern, fraction: float = 1.0) -> Float32Array:
-    rows, cols = pattern.shape
-    width = round(FINE_SCALE * cols * fraction)
-    height = round(FINE_SCALE * rows * fraction)
-    return highpass(_shrink(luma, width, height))
-
-
-@dataclass(frozen=True)
-class _Alignment:
-    offset: tuple[float, float]
-    sync_z: float
-    fine: Float32Array
-    valid: NDArray[np.bool_]
 
 
 class LumaIssEngine:
@@ -172,7 +135,7 @@ class LumaIssEngine:
         check_plane(luma, self.name, self.min_height, self.min_width)
         height, width = luma.shape
         pattern = pattern_for(portrait=height > width)
-        alignment = _align(luma, pattern)
+        alignment = align(luma, pattern)
         cells = _limit_outliers(sample_cells(alignment.fine, pattern.shape, alignment.offset))
         valid = alignment.valid
         sums = pattern.bit_sums(cells, valid)
@@ -245,7 +208,7 @@ class LumaMarker:
         height, width = luma.shape
         pattern = pattern_for(portrait=height > width)
         rows, cols = pattern.shape
-        small = _shrink(luma, FINE_SCALE * cols, FINE_SCALE * rows)
+        small = shrink(luma, FINE_SCALE * cols, FINE_SCALE * rows)
         place = self._track(small, pattern) if self._follow else Placement()
         fine = highpass(small)
         # (2): the host is read in the same geometry the residual is rendered in, or ISS
@@ -291,62 +254,3 @@ def _texture_mask(host: Float32Array) -> Float32Array:
     activity = np.sqrt(cv2.GaussianBlur(host * host, (0, 0), 2.0))
     mask: Float32Array = np.clip(activity / _MASK_FULL_AT, _MASK_FLOOR, 1.0).astype(np.float32)
     return mask
-
-
-def _align(luma: Plane, pattern: Pattern) -> _Alignment:
-    """Find the sync pattern's offset under each crop hypothesis and keep the strongest."""
-    best: _Alignment | None = None
-    for fraction in _CROP_SCALES:
-        candidate = _align_at(luma, pattern, fraction)
-        if best is None or candidate.sync_z > best.sync_z:
-            best = candidate
-    assert best is not None
-    if best.sync_z >= _SYNC_FOUND_Z:
-        return best
-    return _align_at(luma, pattern, 1.0, search=False)
-
-
-def _sync_spectrum(pattern: Pattern) -> NDArray[np.float32]:
-    rows, cols = pattern.shape
-    rendered = render(pattern.sync, 8 * rows, 8 * cols)
-    size = (FINE_SCALE * cols, FINE_SCALE * rows)
-    fine_sync = highpass(as_f32(cv2.resize(rendered, size, interpolation=cv2.INTER_AREA)))
-    return as_f32(cv2.dft(fine_sync, flags=cv2.DFT_COMPLEX_OUTPUT))
-
-
-_SPECTRA: dict[tuple[int, int], NDArray[np.float32]] = {}
-
-
-def _align_at(luma: Plane, pattern: Pattern, fraction: float, *, search: bool = True) -> _Alignment:
-    rows, cols = pattern.shape
-    fine = _fine_view(luma, pattern, fraction)
-    padded = np.zeros((FINE_SCALE * rows, FINE_SCALE * cols), dtype=np.float32)
-    padded[: fine.shape[0], : fine.shape[1]] = fine
-    inside = np.zeros_like(padded)
-    inside[: fine.shape[0], : fine.shape[1]] = 1.0
-    if not search:
-        return _Alignment(
-            (0.0, 0.0), 0.0, padded, sample_cells(inside, pattern.shape, (0, 0)) > 0.99
-        )
-    spectrum = _SPECTRA.get(pattern.shape)
-    if spectrum is None:
-        spectrum = _SPECTRA.setdefault(pattern.shape, _sync_spectrum(pattern))
-    product = cv2.mulSpectrums(
-        cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT), spectrum, 0, conjB=True
-    )
-    correlation = cv2.idft(product, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
-    z = (correlation - correlation.mean()) / (correlation.std() + 1e-12)
-    peak = int(np.argmax(z))
-    py, px = divmod(peak, z.shape[1])
-    dy = _refine(z[:, px], py) / FINE_SCALE
-    dx = _refine(z[py, :], px) / FINE_SCALE
-    valid = sample_cells(inside, pattern.shape, (dy, dx)) > 0.99
-    return _Alignment((dy, dx), float(z[py, px]), padded, valid)
-
-
-def _refine(line: NDArray[np.float32], index: int) -> float:
-    """Sub-sample peak position by a parabola through the peak and its neighbours."""
-    size = line.shape[0]
-    left, centre, right = (float(line[(index + k) % size]) for k in (-1, 0, 1))
-    curvature = left - 2 * centre + right
-    return index + (0.5 * (left - right) / curvature if curvature < 0 else 0.0)

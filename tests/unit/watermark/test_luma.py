@@ -14,6 +14,7 @@ from provenance.errors import ImageTooSmallError, InputError
 from provenance.media.synthetic import avatar_frame
 from provenance.watermark import ClipDecoder, ContentId, encode_payload
 from provenance.watermark._luma_pattern import pattern_for, render, sample_cells
+from provenance.watermark._luma_sync import FRACTIONS, SYNC_FOUND_Z, ZOOM_RANGE, _Search, align
 from provenance.watermark.luma import LumaIssEngine, LumaMarker
 
 ENGINE = LumaIssEngine()
@@ -201,26 +202,103 @@ def test_marker_follows_a_zoom() -> None:
 
 
 def test_a_long_zoom_is_followed_in_a_band_and_stays_readable() -> None:
-    """5 % of zoom over 48 frames: far more than the detector tolerates, so the followed
-    zoom re-anchors whenever it leaves the band, and every frame still decodes."""
+    """10 % of zoom over 48 frames: more than the detector searches, so the followed zoom
+    re-anchors whenever it leaves the band, and every frame still decodes."""
     canvas = _textured(480, 800, seed=9)
     marker = LumaMarker(CID)
     decoder = ClipDecoder(ENGINE)
     zooms = []
     for step in range(48):
-        frame = _zoomed(canvas, 1 + 0.05 * step / 47, 1.0 * step, (360, 640))
+        frame = _zoomed(canvas, 1 + 0.10 * step / 47, 1.0 * step, (360, 640))
         marked = marker.mark_rgb(frame)
         zooms.append(marker.zoom)
         assert ENGINE.detect(_jpeg(marked, 75)).content_id == CID
         decoder.add(_jpeg(marked, 40))
     assert decoder.result().content_id == CID
     steps = np.diff(zooms)
-    assert max(abs(z - 1) for z in zooms) <= 0.005
-    # Between re-anchors the pattern grows with the picture (~0.106 % per frame)...
+    assert max(abs(z - 1) for z in zooms) <= ZOOM_RANGE
+    # Between re-anchors the pattern grows with the picture (~0.2 % per frame)...
     growing = steps[steps > 0]
-    assert float(np.median(growing)) == pytest.approx(0.05 / 47, rel=0.25)
-    # ...and it jumps back across the band about every 0.9 % of zoom.
-    assert 4 <= int(np.sum(steps < -0.005)) <= 6
+    assert float(np.median(growing)) == pytest.approx(0.10 / 47, rel=0.25)
+    # ...and it jumps back across the band every 5.8 % of zoom: at +3 % and at +9.3 %.
+    assert int(np.sum(steps < -0.05)) == 2
+
+
+def _rescaled(rgb: Image8, zoom: float) -> Image8:
+    """``rgb`` magnified (or shrunk) ``zoom`` times about its centre, same size: a
+    platform's crop-and-rescale, or a zoomed-out copy with a replicated border."""
+    height, width = rgb.shape[:2]
+    transform = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), 0, zoom)
+    out = cv2.warpAffine(
+        rgb, transform, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return np.asarray(out, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("zoom", [1.015, 1.03, 0.985, 0.97])
+def test_scale_search_reads_zoomed_frames_and_not_unmarked_ones(zoom: float) -> None:
+    frame = _textured(360, 640, seed=11)
+    marked = _rescaled(ENGINE.embed(frame, CID), zoom)
+    pattern = pattern_for(portrait=False)
+    found = align(_gray(marked), pattern)
+    # The search finds the scale to within a quarter step of 1 %...
+    assert found.fraction == pytest.approx(1 / zoom, abs=0.003)
+    assert ENGINE.detect(marked).content_id == CID
+    # ...and does not invent one in the same frame unmarked.
+    unmarked = _rescaled(frame, zoom)
+    assert align(_gray(unmarked), pattern).sync_z == 0.0
+    assert not ENGINE.detect(unmarked).detected
+
+
+def test_scale_search_stops_early_only_on_a_sure_peak() -> None:
+    frame = _textured(360, 640, seed=14)
+    pattern = pattern_for(portrait=False)
+    marked = _Search(_gray(ENGINE.embed(frame, CID)), pattern)
+    assert marked.coarse() == 400 and len(marked.peaks) <= 5
+    unmarked = _Search(_gray(frame), pattern)
+    unmarked.coarse()
+    assert len(unmarked.peaks) == len(FRACTIONS)
+
+
+def _captioned(rgb: Image8) -> Image8:
+    """An opaque caption bar with white text over 80-92 % of the height."""
+    out = rgb.copy()
+    height, width = out.shape[:2]
+    out[int(0.80 * height) : int(0.92 * height)] = 16
+    cv2.putText(
+        out,
+        "BREAKING: avatar says hello",
+        (width // 20, int(0.89 * height)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        height / 400,
+        (255, 255, 255),
+        max(1, height // 180),
+    )
+    return out
+
+
+def test_scale_search_sees_through_a_caption_bar() -> None:
+    """The bar's edges and text are far stronger than the mark; the search clips them."""
+    frame = _textured(360, 640, seed=13)
+    captioned = _jpeg(_captioned(_rescaled(ENGINE.embed(frame, CID), 1.02)), 75)
+    found = align(_gray(captioned), pattern_for(portrait=False))
+    assert found.sync_z >= SYNC_FOUND_Z
+    assert found.fraction == pytest.approx(1 / 1.02, abs=0.003)
+    assert ENGINE.detect(captioned).content_id == CID
+
+
+def test_scale_search_reads_a_crop_of_a_zoomed_clip_frame() -> None:
+    """The worst case the search covers: a 10 % crop of a frame whose pattern the clip
+    marker had zoomed by the whole band."""
+    canvas = _textured(480, 800, seed=12)
+    marker = LumaMarker(CID)
+    for step in range(12):
+        marked = marker.mark_rgb(_zoomed(canvas, 1 + 0.004 * step, 0.0, (360, 640)))
+        if marker.zoom > 1 + ZOOM_RANGE - 0.004:
+            break
+    assert marker.zoom > 1 + ZOOM_RANGE - 0.004
+    cropped = np.ascontiguousarray(marked[18:342, 32:608])
+    assert ENGINE.detect(_jpeg(cropped, 75)).content_id == CID
 
 
 def test_static_shot_keeps_a_static_pattern() -> None:
