@@ -77,6 +77,10 @@ _MIN_CLIP_SHORT = 270
 _MIN_CLIP_LONG = 480
 # The poster thumbnail's long edge: enough to recognise the face in a report.
 _POSTER_EDGE = 480
+# Frames marked ahead of the encoder, in a worker thread: the mark then overlaps decoding
+# and x264's own threads instead of waiting its turn (benchmarks/README.md, stamp vs
+# transcode). Each frame in flight is one decoded frame's planes, 3 MB at 1080p.
+_MARK_AHEAD = 2
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -301,7 +305,14 @@ def stamp_video(
             time_s = frame.time if frame.time is not None else session.frames * default_step
             session.mark(frame, time_s)
 
-        result = transcode(source, encoded, encoding or Encoding(), on_frame, progress=progress)
+        result = transcode(
+            source,
+            encoded,
+            encoding or Encoding(),
+            on_frame,
+            progress=progress,
+            hook_ahead=_MARK_AHEAD,
+        )
         return session.finish(
             encoded,
             width=result.width,

@@ -25,8 +25,10 @@ import logging
 import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -1114,19 +1116,72 @@ class _ProgressClock:
             self._callback(Progress(frames=frames, total=self._total, elapsed_s=now - self._start))
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A decoded frame whose hook may still be running, and what the encoder needs of it."""
+
+    frame: YuvFrame
+    hooked: Future[None] | None
+    pts: int | None
+    time_base: Fraction | None
+    duration: int | None
+
+
+class _Hook:
+    """Runs ``on_frame`` for each frame, in order, up to ``ahead`` frames before encoding.
+
+    With ``ahead`` 0 the hook runs inline. Otherwise one worker thread runs it (one frame
+    at a time, in decode order, so a stateful hook sees the frames as the encoder will)
+    while this thread decodes the next frames and the encoder works on earlier ones;
+    numpy, OpenCV and FFmpeg release the GIL, so on two cores the three overlap. At most
+    ``ahead`` + 1 frames are in flight: memory stays constant.
+    """
+
+    def __init__(self, on_frame: Callable[[YuvFrame], None], ahead: int) -> None:
+        self._on_frame, self._ahead = on_frame, ahead
+        self._pool = ThreadPoolExecutor(1, "on-frame") if ahead > 0 else None
+        self._pending: deque[_Pending] = deque()
+
+    def push(self, item: _Pending) -> Iterator[_Pending]:
+        """Start the hook on ``item``; yield the frames now ready to encode, in order."""
+        if self._pool is None:
+            self._on_frame(item.frame)
+            yield item
+            return
+        self._pending.append(replace(item, hooked=self._pool.submit(self._on_frame, item.frame)))
+        while len(self._pending) > self._ahead:
+            yield self._ready()
+
+    def drain(self) -> Iterator[_Pending]:
+        """Yield the frames still in flight, in order, once their hooks finish."""
+        while self._pending:
+            yield self._ready()
+
+    def close(self) -> None:
+        """Stop the worker; frames still queued are dropped (the output is discarded)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _ready(self) -> _Pending:
+        item = self._pending.popleft()
+        if item.hooked is not None:
+            item.hooked.result()  # re-raises the hook's exception here, in this thread
+        return item
+
+
 def _transcode_streams(
     src: Path,
     info: VideoInfo,
     source: InputContainer,
     encoder: _VideoEncoder,
     audio: _Audio | None,
-    on_frame: Callable[[YuvFrame], None],
+    hook: _Hook,
     clock: _ProgressClock,
 ) -> None:
-    """Demux in file order: video through on_frame and the encoder, audio to the muxer.
+    """Demux in file order: video through the hook and the encoder, audio to the muxer.
 
-    Only the muxer's interleaving queue and the encoder's lookahead hold frames, so memory
-    does not grow with the clip.
+    Only the muxer's interleaving queue, the hook's few frames in flight and the encoder's
+    lookahead hold frames, so memory does not grow with the clip.
     """
     video = _video_stream(src, source)
     video.thread_type = "AUTO"
@@ -1134,6 +1189,13 @@ def _transcode_streams(
     if audio is not None:
         streams.append(source.streams.audio[0])
     converter = _ToYuv420()
+
+    def encode(item: _Pending) -> None:
+        # Keep the source's timestamp even if the hook touched more than the planes.
+        item.frame.pts, item.frame.time_base = item.pts, item.time_base
+        encoder.encode(item.frame, duration=item.duration)
+        clock.tick(encoder.frames)
+
     for packet in _demux(src, source, *streams):
         # Test the stream, not stream_index: the empty flush packets demux adds at the end
         # all carry stream_index 0.
@@ -1142,13 +1204,12 @@ def _transcode_streams(
                 audio.feed(packet)
             continue
         for frame in _decode(src, video, packet):
-            yuv = converter.convert(frame)
-            on_frame(yuv)
-            # Keep the source's timestamp even if on_frame touched more than the planes.
-            yuv.pts, yuv.time_base = frame.pts, frame.time_base
             duration = frame.duration if frame.time_base == encoder.time_base else None
-            encoder.encode(yuv, duration=duration)
-            clock.tick(encoder.frames)
+            decoded = _Pending(converter.convert(frame), None, frame.pts, frame.time_base, duration)
+            for item in hook.push(decoded):
+                encode(item)
+    for item in hook.drain():
+        encode(item)
     if info.frame_count is not None and encoder.frames != info.frame_count:
         _logger.warning(
             "%s: decoded %d frames, the index lists %d", src, encoder.frames, info.frame_count
@@ -1162,11 +1223,15 @@ def transcode(
     on_frame: Callable[[YuvFrame], None],
     *,
     progress: Callable[[Progress], None] | None = None,
+    hook_ahead: int = 0,
 ) -> TranscodeResult:
     """Re-encode ``src`` (MP4, MOV, MKV or WebM) to an MP4 at ``dst``, frame by frame.
 
     Every video frame is decoded, converted to 8-bit 4:2:0 if needed, handed to
-    ``on_frame`` (which may change ``frame.y`` in place) and encoded. Each output frame
+    ``on_frame`` (which may change ``frame.y`` in place) and encoded. With ``hook_ahead``
+    above 0, ``on_frame`` runs in a worker thread up to that many frames ahead of the
+    encoder, overlapping with decoding and encoding; it is still called once per frame, in
+    order, never two at a time, and an exception it raises stops the transcode. Each output frame
     keeps its source timestamp (variable frame rate stays variable), and the rotation and
     colour tags are copied. The first audio stream is copied packet for packet, or
     re-encoded to AAC if MP4 players cannot take its codec (Vorbis, PCM). Subtitle and
@@ -1199,7 +1264,11 @@ def transcode(
             )
             audio = _Audio(src, source.streams.audio[0], output) if source.streams.audio else None
             clock = _ProgressClock(progress, info.frame_count)
-            _transcode_streams(src, info, source, encoder, audio, on_frame, clock)
+            hook = _Hook(on_frame, hook_ahead)
+            try:
+                _transcode_streams(src, info, source, encoder, audio, hook, clock)
+            finally:
+                hook.close()
             encoder.flush()
             if audio is not None:
                 audio.flush()

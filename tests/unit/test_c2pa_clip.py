@@ -346,7 +346,8 @@ def test_media_data_is_hashed_in_bounded_pieces(
     assert source.largest <= MIB
     signed = _Reads(destination.getvalue())
     reading = _c2pa.read(mime="video/mp4", asset=signed, trust=anchors)
-    assert reading is not None and reading.state is ValidationState.TRUSTED, reading.failures
+    assert reading is not None
+    assert reading.state is ValidationState.TRUSTED, reading.failures
     assert signed.largest <= MIB
     # Every leaf is bound: a bit flipped in the last MiB of media data is caught.
     tampered = bytearray(destination.getvalue())
