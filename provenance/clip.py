@@ -145,12 +145,13 @@ class _ClipSession:
         return path
 
     def mark(self, frame: YuvFrame, time_s: float) -> None:
-        """Watermark one frame in place and note what the manifest needs from it.
+        """Watermark one frame (its ``y`` becomes the marked plane) and note what the manifest
+        needs from it.
 
         ``time_s`` is the frame's presentation time; the fingerprint timeline counts from
         the first frame, as a verifier of a re-encoded copy will.
         """
-        frame.y[...] = self.marker.mark(frame.y)
+        frame.y = self.marker.mark(frame.y)
         if self.first_time is None:
             self.first_time = time_s
             self.poster = _poster(frame)

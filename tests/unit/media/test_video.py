@@ -499,7 +499,7 @@ def test_failing_on_frame_removes_the_output(clips: Callable[..., Path], tmp_pat
 
 def test_hook_ahead_runs_in_order_in_one_worker(clips: Callable[..., Path], tmp_path: Path) -> None:
     src = clips("plain.mp4")
-    seen: list[float | None] = []
+    seen: list[float] = []
     threads: set[int] = set()
     busy = threading.Lock()
 
@@ -507,6 +507,7 @@ def test_hook_ahead_runs_in_order_in_one_worker(clips: Callable[..., Path], tmp_
         assert busy.acquire(blocking=False), "the hook ran twice at once"
         try:
             threads.add(threading.get_ident())
+            assert frame.time is not None
             seen.append(frame.time)
             time.sleep(0.002)  # let the decoder run ahead, as a real mark does
             frame.y += 20
