@@ -28,7 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -55,6 +55,7 @@ from ..errors import EncodingError, InputError, UnsupportedMediaError
 __all__ = [
     "Colour",
     "Encoding",
+    "FrameHook",
     "Progress",
     "SampledFrame",
     "TranscodeResult",
@@ -1116,57 +1117,65 @@ class _ProgressClock:
             self._callback(Progress(frames=frames, total=self._total, elapsed_s=now - self._start))
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """A decoded frame whose hook may still be running, and what the encoder needs of it."""
-
-    frame: YuvFrame
-    hooked: Future[None] | None
-    pts: int | None
-    time_base: Fraction | None
-    duration: int | None
-
-
-class _Hook:
-    """Runs ``on_frame`` for each frame, in order, up to ``ahead`` frames before encoding.
+class FrameHook:
+    """Runs ``on_frame`` on each frame, in order, up to ``ahead`` frames before its use.
 
     With ``ahead`` 0 the hook runs inline. Otherwise one worker thread runs it (one frame
-    at a time, in decode order, so a stateful hook sees the frames as the encoder will)
-    while this thread decodes the next frames and the encoder works on earlier ones;
-    numpy, OpenCV and FFmpeg release the GIL, so on two cores the three overlap. At most
-    ``ahead`` + 1 frames are in flight: memory stays constant.
+    at a time, in the order pushed, so a stateful hook sees the frames as the encoder
+    will) while the caller decodes or renders the next frames and the encoder works on
+    earlier ones; numpy, OpenCV and FFmpeg release the GIL, so on two cores they overlap.
+    At most ``ahead`` + 1 frames are in flight: memory stays constant. An exception in
+    the hook is raised by the :meth:`push` or :meth:`drain` that would have returned its
+    frame. Use as a context manager, or call :meth:`close`.
+
+    Example:
+        >>> with FrameHook(mark, ahead=2) as hook:  # doctest: +SKIP
+        ...     for frame in frames:
+        ...         for ready in hook.push(frame):
+        ...             writer.write(ready)
+        ...     for ready in hook.drain():
+        ...         writer.write(ready)
     """
 
     def __init__(self, on_frame: Callable[[YuvFrame], None], ahead: int) -> None:
         self._on_frame, self._ahead = on_frame, ahead
         self._pool = ThreadPoolExecutor(1, "on-frame") if ahead > 0 else None
-        self._pending: deque[_Pending] = deque()
+        self._pending: deque[tuple[YuvFrame, Future[None]]] = deque()
 
-    def push(self, item: _Pending) -> Iterator[_Pending]:
-        """Start the hook on ``item``; yield the frames now ready to encode, in order."""
+    def push(self, frame: YuvFrame) -> list[YuvFrame]:
+        """Start the hook on ``frame``; return the frames whose hook has finished, in order."""
         if self._pool is None:
-            self._on_frame(item.frame)
-            yield item
-            return
-        self._pending.append(replace(item, hooked=self._pool.submit(self._on_frame, item.frame)))
+            self._on_frame(frame)
+            return [frame]
+        self._pending.append((frame, self._pool.submit(self._on_frame, frame)))
+        ready = []
         while len(self._pending) > self._ahead:
-            yield self._ready()
+            ready.append(self._ready())
+        return ready
 
-    def drain(self) -> Iterator[_Pending]:
-        """Yield the frames still in flight, in order, once their hooks finish."""
+    def drain(self) -> list[YuvFrame]:
+        """Wait for the frames still in flight; return them in order."""
+        ready = []
         while self._pending:
-            yield self._ready()
+            ready.append(self._ready())
+        return ready
 
     def close(self) -> None:
-        """Stop the worker; frames still queued are dropped (the output is discarded)."""
+        """Stop the worker; frames still in flight are dropped."""
+        self._pending.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _ready(self) -> _Pending:
-        item = self._pending.popleft()
-        if item.hooked is not None:
-            item.hooked.result()  # re-raises the hook's exception here, in this thread
-        return item
+    def __enter__(self) -> FrameHook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ready(self) -> YuvFrame:
+        frame, hooked = self._pending.popleft()
+        hooked.result()  # re-raises the hook's exception here, in the caller's thread
+        return frame
 
 
 def _transcode_streams(
@@ -1175,7 +1184,7 @@ def _transcode_streams(
     source: InputContainer,
     encoder: _VideoEncoder,
     audio: _Audio | None,
-    hook: _Hook,
+    hook: FrameHook,
     clock: _ProgressClock,
 ) -> None:
     """Demux in file order: video through the hook and the encoder, audio to the muxer.
@@ -1189,12 +1198,15 @@ def _transcode_streams(
     if audio is not None:
         streams.append(source.streams.audio[0])
     converter = _ToYuv420()
+    # The source's timing of each frame in flight, in order: restored before encoding in
+    # case the hook touched more than the planes.
+    timing: deque[tuple[int | None, Fraction | None, int | None]] = deque()
 
-    def encode(item: _Pending) -> None:
-        # Keep the source's timestamp even if the hook touched more than the planes.
-        item.frame.pts, item.frame.time_base = item.pts, item.time_base
-        encoder.encode(item.frame, duration=item.duration)
-        clock.tick(encoder.frames)
+    def encode(frames: list[YuvFrame]) -> None:
+        for frame in frames:
+            frame.pts, frame.time_base, duration = timing.popleft()
+            encoder.encode(frame, duration=duration)
+            clock.tick(encoder.frames)
 
     for packet in _demux(src, source, *streams):
         # Test the stream, not stream_index: the empty flush packets demux adds at the end
@@ -1205,11 +1217,9 @@ def _transcode_streams(
             continue
         for frame in _decode(src, video, packet):
             duration = frame.duration if frame.time_base == encoder.time_base else None
-            decoded = _Pending(converter.convert(frame), None, frame.pts, frame.time_base, duration)
-            for item in hook.push(decoded):
-                encode(item)
-    for item in hook.drain():
-        encode(item)
+            timing.append((frame.pts, frame.time_base, duration))
+            encode(hook.push(converter.convert(frame)))
+    encode(hook.drain())
     if info.frame_count is not None and encoder.frames != info.frame_count:
         _logger.warning(
             "%s: decoded %d frames, the index lists %d", src, encoder.frames, info.frame_count
@@ -1264,11 +1274,8 @@ def transcode(
             )
             audio = _Audio(src, source.streams.audio[0], output) if source.streams.audio else None
             clock = _ProgressClock(progress, info.frame_count)
-            hook = _Hook(on_frame, hook_ahead)
-            try:
+            with FrameHook(on_frame, hook_ahead) as hook:
                 _transcode_streams(src, info, source, encoder, audio, hook, clock)
-            finally:
-                hook.close()
             encoder.flush()
             if audio is not None:
                 audio.flush()
