@@ -342,7 +342,9 @@ def test_media_data_is_hashed_in_bounded_pieces(
     assert len(clip) > 3 * MIB
     source, destination = _Reads(clip), _Reads()
     definition = build_definition(_claims(_clip_facts(_encode("mp4"))), title="n.mp4")
-    _c2pa.sign_stream(definition, signer, mime="video/mp4", source=source, destination=destination)
+    store = _c2pa.sign_stream(
+        definition, signer, mime="video/mp4", source=source, destination=destination
+    )
     assert source.largest <= MIB
     signed = _Reads(destination.getvalue())
     reading = _c2pa.read(mime="video/mp4", asset=signed, trust=anchors)
@@ -354,6 +356,9 @@ def test_media_data_is_hashed_in_bounded_pieces(
     tampered[-MIB // 2] ^= 0x01
     reading = _c2pa.read(mime="video/mp4", asset=bytes(tampered), trust=anchors)
     assert reading is not None and reading.failure_codes == ("assertion.bmffHash.mismatch",)
+    # The store alone (a still taken from the clip) still fails only on the binding.
+    alone = _c2pa.read_store(store, trust=anchors)
+    assert alone.failure_codes == ("assertion.bmffHash.mismatch",)
 
 
 def test_streams_are_used_from_the_start(signer: SigningIdentity, anchors: TrustAnchors) -> None:
