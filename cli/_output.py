@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from provenance.media import Progress
 
 
 def emit_json(value: Any) -> None:
@@ -23,3 +26,14 @@ def emit_fields(rows: list[tuple[str, str]]) -> None:
 def status(message: str) -> None:
     """A status line on stderr (kept off stdout so results stay pipeable)."""
     click.echo(message, err=True)
+
+
+def show_progress(progress: Progress) -> None:
+    """Overwrite one stderr line with frames done, rate and time left (terminals only)."""
+    rate = progress.frames / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
+    line = f"  {progress.frames} frames, {rate:.1f} fps"
+    if progress.total:
+        left = (progress.total - progress.frames) / rate if rate > 0 else 0.0
+        line = (f"  {progress.frames}/{progress.total} frames, {rate:.1f} fps, "
+                f"ETA {left:.0f} s")
+    click.echo(f"\r{line}   ", nl=False, err=True)

@@ -8,7 +8,19 @@ import click
 
 from ._errors import ProvenanceGroup
 from ._state import AppState
-from .commands import init_cmd, keys_cmd, license_cmd, sample_cmd, stamp_cmd, verify_cmd
+from .commands import (
+    init_cmd,
+    keys_cmd,
+    label_cmd,
+    ledger_cmd,
+    license_cmd,
+    report_cmd,
+    sample_cmd,
+    serve_cmd,
+    stamp_cmd,
+    stream_cmd,
+    verify_cmd,
+)
 
 
 @click.group(cls=ProvenanceGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,8 +47,13 @@ for command in (
     keys_cmd.keys,
     license_cmd.license_group,
     stamp_cmd.stamp,
+    stream_cmd.stream,
     verify_cmd.verify,
     sample_cmd.sample,
+    report_cmd.report,
+    label_cmd.label_group,
+    ledger_cmd.ledger_group,
+    serve_cmd.serve,
 ):
     cli.add_command(command)
 

@@ -120,6 +120,9 @@ class ManifestReading:
     signed_at: str | None
     claim_generator: str | None
     raw: Mapping[str, Any]
+    parent_assertions: Mapping[str, Any] | None = None
+    """The assertions of the ``parentOf`` ingredient's manifest, when this one updates it."""
+    parent_label: str | None = None
 
     @property
     def failure_codes(self) -> tuple[str, ...]:
@@ -142,10 +145,13 @@ def sign(
     mime: str,
     asset: bytes,
     tsa_url: str | None = None,
+    parent: tuple[Mapping[str, Any], bytes | BinaryIO] | None = None,
 ) -> SignedAsset:
     """Embed a signed C2PA manifest built from ``definition`` into ``asset``.
 
     The in-memory form of :func:`sign_stream`, for stills: same settings, same errors.
+    ``parent`` (ingredient definition, the parent asset's bytes) makes this an update: the
+    parent and its manifest become a ``parentOf`` ingredient.
 
     Args:
         definition: a c2pa-rs ``ManifestDefinition`` (``claim_generator_info``,
@@ -173,6 +179,7 @@ def sign(
         source=io.BytesIO(asset),
         destination=destination,
         tsa_url=tsa_url,
+        parent=parent,
     )
     return SignedAsset(asset=destination.getvalue(), manifest_store=store)
 
@@ -186,6 +193,7 @@ def sign_stream(
     destination: BinaryIO,
     resources: Mapping[str, bytes] | None = None,
     tsa_url: str | None = None,
+    parent: tuple[Mapping[str, Any], bytes | BinaryIO] | None = None,
 ) -> bytes:
     """Sign the asset in ``source`` into ``destination`` without holding it in memory.
 
@@ -214,6 +222,10 @@ def sign_stream(
             jpeg}`` for ``"thumbnail": {"format": "image/jpeg", "identifier":
             "poster.jpg"}``).
         tsa_url: an RFC 3161 timestamp authority; contacted synchronously while signing.
+        parent: (ingredient definition, the parent asset as bytes or a readable, seekable
+            file of the same ``mime``) makes this an update: the parent and its manifest
+            become a ``parentOf`` ingredient. c2pa reads the file from offset 0 and
+            validates the manifest it carries.
 
     Returns:
         The manifest store bytes (keep them to validate the asset detached later).
@@ -266,6 +278,11 @@ def sign_stream(
         ):
             for identifier, data in (resources or {}).items():
                 builder.add_resource(identifier, io.BytesIO(data))
+            if parent is not None:
+                ingredient, parent_asset = parent
+                if isinstance(parent_asset, bytes):
+                    parent_asset = io.BytesIO(parent_asset)
+                builder.add_ingredient(dict(ingredient), mime, parent_asset)
             # c2pa writes from offset 0 but never truncates: stale bytes would trail the asset.
             destination.seek(0)
             destination.truncate()
@@ -432,7 +449,20 @@ def _reading(raw: Mapping[str, Any]) -> ManifestReading:
         signed_at=signature.get("time"),
         claim_generator=_claim_generator(manifest),
         raw=MappingProxyType(dict(raw)),
+        **_parent(raw, manifest),
     )
+
+
+def _parent(raw: Mapping[str, Any], manifest: Mapping[str, Any]) -> dict[str, Any]:
+    for ingredient in manifest.get("ingredients") or []:
+        label = ingredient.get("active_manifest")
+        parent = (raw.get("manifests") or {}).get(label)
+        if ingredient.get("relationship") == "parentOf" and parent is not None:
+            return {
+                "parent_assertions": MappingProxyType(_assertions(parent.get("assertions") or [])),
+                "parent_label": str(label),
+            }
+    return {}
 
 
 def _assertions(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

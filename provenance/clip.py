@@ -48,6 +48,8 @@ from .errors import (
     WatermarkError,
 )
 from .fingerprint import TimelineBuilder
+from .labels import build_xmp
+from .ledger import MediaKind
 from .manifest import ClipFacts, DeclaredUse, StampClaims, build_definition
 from .media import (
     Encoding,
@@ -61,6 +63,8 @@ from .media import (
     thumbnail_jpeg,
     transcode,
 )
+from .media.metadata import append_mp4_xmp
+from .media.overlay import LabelOverlay
 from .repository import ManifestRecord
 from .stamp import Stamper
 from .watermark import ContentId
@@ -88,6 +92,10 @@ _POSTER_EDGE = 480
 # and x264's own threads instead of waiting its turn (benchmarks/README.md, stamp vs
 # transcode). Each frame in flight is one decoded frame's planes, 3 MB at 1080p.
 _MARK_AHEAD = 2
+# How long the visible label shows from the first frame: GB 45438 asks for at least 2 s at
+# normal speed on the opening frames; the extra second absorbs frame-rate changes and
+# players that start a few frames in.
+VISIBLE_LABEL_MS = 3000
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -124,15 +132,19 @@ class _ClipSession:
         purpose: str,
         territory: str | None,
         force: bool,
+        visible_label: bool | None = None,
     ) -> None:
         _check_destination(destination, force)
         marker_factory = _marker_factory(stamper)
+        self.visible_label = visible_label
+        self.overlay: LabelOverlay | None = None
         self.stamper = stamper
         self.destination = destination
         self.force = force
         self.license = license
         self.use: DeclaredUse = stamper.check_use(license, purpose, territory)
         self.content_id = stamper.repository.reserve(stamper.issuer)
+        self.aigc, _ = stamper.label_claims(self.content_id, datetime.now(UTC))
         self.marker: LumaMarker = marker_factory(self.content_id)
         self.timeline = TimelineBuilder()
         self.frames = 0
@@ -151,18 +163,30 @@ class _ClipSession:
         self._temporaries.append(path)
         return path
 
+    @property
+    def metadata(self) -> dict[str, str]:
+        """Container tags of the encoded MP4: the GB 45438 label under key ``AIGC``."""
+        return {"AIGC": self.aigc.to_json()}
+
     def mark(self, frame: YuvFrame, time_s: float) -> None:
-        """Watermark one frame (its ``y`` becomes the marked plane) and note what the manifest
-        needs from it.
+        """Label and watermark one frame (``y`` becomes the marked plane) and note what the
+        manifest needs from it.
 
         ``time_s`` is the frame's presentation time; the fingerprint timeline counts from
-        the first frame, as a verifier of a re-encoded copy will.
+        the first frame, as a verifier of a re-encoded copy will. The visible label goes
+        into the opening :data:`VISIBLE_LABEL_MS` before the watermark.
         """
-        frame.y = self.marker.mark(frame.y)
         if self.first_time is None:
             self.first_time = time_s
-            self.poster = _poster(frame)
+            self.overlay = self.stamper.overlay(
+                self.visible_label, width=frame.width, height=frame.height
+            )
         offset_ms = round((time_s - self.first_time) * 1000)
+        if self.overlay is not None and offset_ms < VISIBLE_LABEL_MS:
+            self.overlay.apply_yuv(frame)
+        frame.y = self.marker.mark(frame.y)
+        if self.poster is None:
+            self.poster = _poster(frame)
         self.timeline.offer(offset_ms, frame.y, full_range=frame.full_range)
         self.frames += 1
 
@@ -180,6 +204,10 @@ class _ClipSession:
         if self.frames == 0:
             raise InputError(f"{self.destination}: no frames to stamp")
         duration_ms = round(duration_s * 1000)
+        stamped_at = datetime.now(UTC)
+        _, disclosure = self.stamper.label_claims(self.content_id, stamped_at)
+        # Appended after the last box, before signing: the manifest then covers it.
+        append_mp4_xmp(encoded, build_xmp(aigc=self.aigc))
         claims = StampClaims(
             content_id=self.content_id,
             watermark_alg=self.stamper.engine.alg,
@@ -188,9 +216,14 @@ class _ClipSession:
             owner_signature=self.license.signature,
             license_sha256=self.license.sha256(),
             use=self.use,
-            stamped_at=datetime.now(UTC),
+            stamped_at=stamped_at,
             vendor=self.stamper.vendor,
             timespan_ms=(0, duration_ms),
+            aigc=self.aigc,
+            disclosure=disclosure,
+            visible_label=self.stamper.visible_facts(
+                self.overlay, min(VISIBLE_LABEL_MS, duration_ms)
+            ),
             clip=ClipFacts(
                 frames=self.frames,
                 duration_ms=duration_ms,
@@ -225,6 +258,14 @@ class _ClipSession:
                 created_at=claims.stamped_at,
             )
         )
+        self.stamper.record_use(
+            self.license,
+            self.use,
+            self.content_id,
+            kind=MediaKind.CLIP,
+            frames=self.frames,
+            duration_ms=duration_ms,
+        )
         _move_into_place(signed, self.destination, self.force)
         _logger.info("stamped clip %s as %s", self.destination, self.content_id)
         return StampedClip(
@@ -255,18 +296,8 @@ class _ClipSession:
 
 
 @contextlib.contextmanager
-def _session(
-    stamper: Stamper,
-    destination: Path,
-    *,
-    license: License,
-    purpose: str,
-    territory: str | None,
-    force: bool,
-) -> Iterator[_ClipSession]:
-    session = _ClipSession(
-        stamper, destination, license=license, purpose=purpose, territory=territory, force=force
-    )
+def _guarded(session: _ClipSession) -> Iterator[_ClipSession]:
+    """Release the ID on failure and remove the temporaries either way."""
     try:
         yield session
     except BaseException:
@@ -287,6 +318,7 @@ def stamp_video(
     encoding: Encoding | None = None,
     force: bool = False,
     progress: ProgressCallback | None = None,
+    visible_label: bool | None = None,
 ) -> StampedClip:
     """Stamp the video at ``source`` into a signed MP4 at ``destination``.
 
@@ -304,9 +336,16 @@ def stamp_video(
     info = probe_video(source)
     _check_size(stamper, info.width, info.height, source)
     default_step = 1 / float(info.fps) if info.fps else 1 / 30
-    with _session(
-        stamper, destination, license=license, purpose=purpose, territory=territory, force=force
-    ) as session:
+    session = _ClipSession(
+        stamper,
+        destination,
+        license=license,
+        purpose=purpose,
+        territory=territory,
+        force=force,
+        visible_label=visible_label,
+    )
+    with _guarded(session):
         encoded = session.temporary(".mp4")
 
         def on_frame(frame: YuvFrame) -> None:
@@ -319,6 +358,7 @@ def stamp_video(
             encoding or Encoding(),
             on_frame,
             progress=progress,
+            metadata=session.metadata,
             hook_ahead=_MARK_AHEAD,
         )
         return session.finish(
@@ -343,6 +383,7 @@ def stamp_frame_directory(
     encoding: Encoding | None = None,
     force: bool = False,
     progress: ProgressCallback | None = None,
+    visible_label: bool | None = None,
 ) -> StampedClip:
     """Stamp a directory of numbered stills (PNG, JPEG, WebP) as a clip at ``fps``.
 
@@ -365,6 +406,7 @@ def stamp_frame_directory(
         force=force,
         progress=progress,
         total=len(paths),
+        visible_label=visible_label,
     ) as writer:
         writer.write_rgb(first)
         for path in paths[1:]:
@@ -407,6 +449,7 @@ class StampedVideoWriter:
         force: bool = False,
         progress: ProgressCallback | None = None,
         total: int | None = None,
+        visible_label: bool | None = None,
     ) -> None:
         _marker_factory(stamper)
         _check_size(stamper, width, height, destination)
@@ -421,6 +464,7 @@ class StampedVideoWriter:
             purpose=purpose,
             territory=territory,
             force=force,
+            visible_label=visible_label,
         )
         self._progress = _Throttle(progress, total)
         self._result: StampedClip | None = None
@@ -434,6 +478,7 @@ class StampedVideoWriter:
                 height=height,
                 fps=self._fps,
                 encoding=encoding or Encoding(),
+                metadata=self._session.metadata,
             )
         except BaseException:
             self._discard()

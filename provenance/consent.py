@@ -118,6 +118,7 @@ class Representation(StrEnum):
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _AMOUNT = r"^(0|[1-9][0-9]*)(\.[0-9]{1,6})?$"
+_LICENSE_ID = r"^lic_[0-9a-z]{26,32}$"
 
 
 class Royalties(BaseModel):
@@ -319,13 +320,18 @@ class Grant(BaseModel):
 
     # Required rather than defaulted: a file must say which schema its signed bytes follow.
     schema_: Literal["avatar-provenance/license/v1"] = Field(alias="schema")
-    license_id: str = Field(pattern=r"^lic_[0-9a-z]{26,32}$")
+    license_id: str = Field(pattern=_LICENSE_ID)
     face_id: str = Field(min_length=1)
     owner: Owner
     licensee: str = Field(min_length=1)
     scope: Scope
     issued_at: datetime
     terms_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    # Added after v1 shipped: left out of the JSON form when absent, so every license signed
+    # before it existed keeps its signed bytes (spec/consent.md, "Supersession").
+    supersedes: str | None = Field(
+        default=None, pattern=_LICENSE_ID, exclude_if=lambda value: value is None
+    )
 
     @field_validator("issued_at")
     @classmethod
@@ -333,6 +339,12 @@ class Grant(BaseModel):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("issued_at must carry a time zone (UTC, written with Z)")
         return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _not_self(self) -> Grant:
+        if self.supersedes == self.license_id:
+            raise ValueError("a license cannot supersede itself")
+        return self
 
     @model_validator(mode="after")
     def _term_limit(self) -> Grant:
@@ -515,6 +527,7 @@ def grant_license(
     minor: bool = False,
     royalties: Royalties | None = None,
     license_id: str | None = None,
+    supersedes: str | None = None,
     now: datetime | None = None,
 ) -> License:
     """Create and sign a license, enforcing the validity rules of ``spec/consent.md``.
@@ -534,6 +547,7 @@ def grant_license(
         minor: the owner is a minor (5-year term limit).
         royalties: payment terms, kept private.
         license_id: a fixed id (``lic_`` + 26 characters); generated when omitted.
+        supersedes: the ID of the license this one replaces (same face, same owner key).
         now: issue time (timezone-aware); defaults to the current time.
 
     Returns:
@@ -570,6 +584,7 @@ def grant_license(
             scope=scope,
             issued_at=issued_at,
             terms_sha256=sha256_hex(canonical_bytes(_json(terms))),
+            supersedes=supersedes,
         )
     except ValidationError as exc:
         raise ConsentError(f"cannot grant license: {_one_line(exc)}") from None

@@ -16,12 +16,16 @@ __all__ = [
     "ImageTooSmallError",
     "InputError",
     "KeyMaterialError",
+    "LabelError",
+    "LedgerError",
     "ManifestError",
     "OutputExistsError",
     "ProvenanceError",
     "RepositoryError",
+    "ResolutionError",
     "ScopeViolationError",
     "SigningError",
+    "TimestampError",
     "UnsupportedMediaError",
     "WatermarkError",
     "WorkspaceError",
@@ -102,6 +106,10 @@ class SigningError(ProvenanceError):
     """The C2PA signer refused to sign (certificate profile, key, algorithm)."""
 
 
+class TimestampError(ProvenanceError):
+    """A time-stamp authority could not be reached or gave an unusable answer (RFC 3161)."""
+
+
 class EncodingError(ProvenanceError):
     """The video encoder or muxer failed while writing an output file."""
 
@@ -116,5 +124,20 @@ class ImageTooSmallError(WatermarkError, InputError):
     exit_code = EXIT_USAGE
 
 
+class LabelError(ProvenanceError, ValueError):
+    """A labelling-law field (GB 45438 ``AIGC``, XMP) is malformed or cannot be written."""
+
+    exit_code = EXIT_USAGE
+
+
 class RepositoryError(ProvenanceError):
     """The manifest repository could not store or load a record."""
+
+
+class LedgerError(ProvenanceError):
+    """The usage ledger could not be opened, read or appended to."""
+
+
+class ResolutionError(ProvenanceError):
+    """A remote resolution service could not answer: not configured, not allowed,
+    unreachable, timed out, or its answer was malformed (``spec/resolution.md``)."""

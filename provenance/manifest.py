@@ -30,12 +30,20 @@ from .errors import ManifestError
 from .fingerprint import ALGORITHM as FINGERPRINT_ALGORITHM
 from .fingerprint import GRID as FINGERPRINT_GRID
 from .fingerprint import Fingerprint, FingerprintTimeline
+from .labels import (
+    TRAINED_ALGORITHMIC_MEDIA,
+    AigcLabel,
+    LatentDisclosure,
+    VisibleLabelFacts,
+)
 from .watermark import ContentId
 
 __all__ = [
     "CLIP_LABEL",
     "CONSENT_LABEL",
     "FINGERPRINT_LABEL",
+    "LABELS_LABEL",
+    "LATENT_DISCLOSURE_LABEL",
     "POSTER_IDENTIFIER",
     "TRAINED_ALGORITHMIC_MEDIA",
     "ClipFacts",
@@ -45,10 +53,11 @@ __all__ = [
     "parse_claims",
 ]
 
-TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 CONSENT_LABEL = "org.avatar-provenance.likeness-consent"
 FINGERPRINT_LABEL = "org.avatar-provenance.fingerprint"
 CLIP_LABEL = "org.avatar-provenance.clip"
+LABELS_LABEL = "org.avatar-provenance.labels"
+LATENT_DISCLOSURE_LABEL = "org.avatar-provenance.latent-disclosure"
 POSTER_IDENTIFIER = "poster.jpg"
 """The resource identifier of a clip's poster frame (a JPEG) in the manifest."""
 SOFT_BINDING_LABEL = "c2pa.soft-binding"
@@ -111,6 +120,10 @@ class StampClaims:
     fingerprint: Fingerprint | None = None
     timespan_ms: tuple[int, int] | None = None
     clip: ClipFacts | None = None
+    aigc: AigcLabel | None = None
+    """The GB 45438 label as written into the file's metadata (spec/labels.md)."""
+    disclosure: LatentDisclosure | None = None
+    visible_label: VisibleLabelFacts | None = None
 
     @property
     def face_id(self) -> str:
@@ -140,6 +153,12 @@ def build_definition(claims: StampClaims, *, title: str, poster: bool = False) -
         assertions.append({"label": FINGERPRINT_LABEL, "data": _fingerprint(claims.fingerprint)})
     if claims.clip is not None:
         assertions.append({"label": CLIP_LABEL, "data": _clip(claims.clip)})
+    if claims.disclosure is not None:
+        assertions.append(
+            {"label": LATENT_DISCLOSURE_LABEL, "data": _disclosure(claims.disclosure)}
+        )
+    if claims.aigc is not None or claims.visible_label is not None:
+        assertions.append({"label": LABELS_LABEL, "data": _labels(claims)})
     definition: dict[str, Any] = {
         "claim_generator_info": [{"name": SOFTWARE_NAME, "version": __version__}],
         "title": title,
@@ -228,6 +247,33 @@ def _clip(clip: ClipFacts) -> dict[str, Any]:
     return data
 
 
+def _disclosure(value: LatentDisclosure) -> dict[str, Any]:
+    return {
+        "provider": value.provider,
+        "system": {"name": value.system_name, "version": value.system_version},
+        "created_at": _iso(value.created_at),
+        "unique_id": value.unique_id,
+    }
+
+
+def _labels(claims: StampClaims) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if claims.aigc is not None:
+        data["aigc"] = claims.aigc.fields()
+        data["digital_source_type"] = TRAINED_ALGORITHMIC_MEDIA
+    visible = claims.visible_label
+    if visible is not None:
+        data["visible"] = {
+            "text": visible.text,
+            "language": visible.language,
+            "position": visible.position,
+            "text_height_px": visible.text_height_px,
+            "shorter_side_px": visible.shorter_side_px,
+            "duration_ms": visible.duration_ms,
+        }
+    return data
+
+
 def _training_mining() -> dict[str, Any]:
     # Frames of a real person's face must not train the next clone of that face.
     not_allowed = {"use": "notAllowed"}
@@ -285,9 +331,43 @@ def parse_claims(assertions: Mapping[str, Any]) -> StampClaims:
             ),
             timespan_ms=(int(timespan["start"]), int(timespan["end"])) if timespan else None,
             clip=_parse_clip(clip_data) if clip_data is not None else None,
+            **_parse_labels(assertions),
         )
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ManifestError(f"malformed avatar-provenance assertion: {exc}") from exc
+
+
+def _parse_labels(assertions: Mapping[str, Any]) -> dict[str, Any]:
+    """The labelling-law assertions as StampClaims keywords (absent in older stamps).
+
+    Raises:
+        KeyError, TypeError, ValueError: malformed (the caller names the manifest).
+    """
+    found: dict[str, Any] = {}
+    disclosure = assertions.get(LATENT_DISCLOSURE_LABEL)
+    if disclosure is not None:
+        found["disclosure"] = LatentDisclosure(
+            provider=str(disclosure["provider"]),
+            system_name=str(disclosure["system"]["name"]),
+            system_version=str(disclosure["system"]["version"]),
+            created_at=datetime.fromisoformat(str(disclosure["created_at"])),
+            unique_id=str(disclosure["unique_id"]),
+        )
+    labels = assertions.get(LABELS_LABEL) or {}
+    if labels.get("aigc") is not None:
+        found["aigc"] = AigcLabel.from_fields(labels["aigc"])
+    visible = labels.get("visible")
+    if visible is not None:
+        duration = visible.get("duration_ms")
+        found["visible_label"] = VisibleLabelFacts(
+            text=str(visible["text"]),
+            language=str(visible["language"]),
+            position=str(visible["position"]),
+            text_height_px=int(visible["text_height_px"]),
+            shorter_side_px=int(visible["shorter_side_px"]),
+            duration_ms=int(duration) if duration is not None else None,
+        )
+    return found
 
 
 def _parse_clip(data: Any) -> ClipFacts:

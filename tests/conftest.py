@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 from PIL import Image
+from postgres_cluster import (
+    OPT_OUT_ENV,
+    URL_ENV,
+    ClusterUnavailableError,
+    ThrowawayCluster,
+    fresh_schema,
+)
 
 import provenance
 from provenance.media.synthetic import avatar_frame
@@ -110,3 +118,112 @@ def write_avatar_clip(
 def avatar_clip() -> Callable[..., Path]:
     """The :func:`write_avatar_clip` factory, for tests in other folders."""
     return write_avatar_clip
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server URL: $PROVENANCE_TEST_POSTGRES_URL, else a throwaway local cluster.
+
+    Fails (never skips silently) when no server can be had, unless
+    $PROVENANCE_TEST_NO_POSTGRES opts out.
+    """
+    if os.environ.get(OPT_OUT_ENV):
+        pytest.skip(f"PostgreSQL backend tests disabled by ${OPT_OUT_ENV}")
+    if os.environ.get(URL_ENV):
+        yield os.environ[URL_ENV]
+        return
+    cluster = ThrowawayCluster()
+    try:
+        url = cluster.start()
+    except ClusterUnavailableError as exc:
+        cluster.stop()
+        problem = str(exc)
+    else:
+        yield url
+        cluster.stop()
+        return
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A repository URL on the test server whose tables go into a schema of this test's own."""
+    with fresh_schema(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def repository_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new empty repository's URL, once per backend: the same tests run against both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'repository.sqlite'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+# Runs this checkout's CLI in a child process (the import trick above, then main()).
+_CHILD_CLI = (
+    "import sys; sys.path[:0] = [{root!r}, {tests!r}]; import conftest; "
+    "from provenance.cli.main import main; main(sys.argv[1:])"
+)
+
+
+class ServeProcess:
+    """A ``provenance serve`` child process on a free loopback port."""
+
+    def __init__(self, *args: str) -> None:
+        import subprocess
+        import threading
+
+        root = Path(__file__).resolve().parents[1]
+        code = _CHILD_CLI.format(root=str(root), tests=str(root / "tests"))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, *args, "--port", "0"],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self.url = ""
+        self.stderr: list[str] = []
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self.process.stderr is not None
+            with self.process.stderr:
+                for line in self.process.stderr:
+                    self.stderr.append(line)
+                    if line.startswith("serving ") and " on http://" in line:
+                        self.url = line.rsplit(" on ", 1)[1].strip()
+                        ready.set()
+            ready.set()
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        if not ready.wait(timeout=60) or not self.url:
+            self.stop()
+            raise RuntimeError("serve did not start: " + "".join(self.stderr))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(timeout=10)
+
+
+@pytest.fixture
+def serve_process() -> Iterator[Callable[..., ServeProcess]]:
+    """Start ``provenance ARGS... serve --port 0`` children; all are stopped afterwards."""
+    started: list[ServeProcess] = []
+
+    def _start(*args: str) -> ServeProcess:
+        process = ServeProcess(*args)
+        started.append(process)
+        return process
+
+    yield _start
+    for process in started:
+        process.stop()

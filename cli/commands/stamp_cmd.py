@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._output import emit_fields, emit_json, status
+from .._output import emit_fields, emit_json, show_progress, status
 from .._state import app_state
 
 if TYPE_CHECKING:
     from provenance.clip import StampedClip
-    from provenance.media import Progress
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm")
 VIDEO_OUTPUTS = (".mp4", ".m4v")
@@ -42,11 +41,19 @@ VIDEO_OUTPUTS = (".mp4", ".m4v")
 @click.option("--fps", help="Frame rate of a SOURCE directory of numbered frames, e.g. 30 "
               "or 30000/1001.")
 @click.option("--tsa-url", help="RFC 3161 time-stamp authority to countersign with.")
+@click.option("--repository", metavar="URL", help="Manifest repository to store into: a SQLite "
+              "file or a postgresql:// URL (default: $PROVENANCE_REPOSITORY, else the "
+              "workspace's).")
+@click.option("--visible-label/--no-visible-label", default=None,
+              help="Render the visible 'AI-generated' label into the frames (default: the "
+              "workspace's labelling profile).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 def stamp(source: Path, output: Path, license_path: Path, purpose: str, territory: str | None,
           engine: str | None, quality: int, crf: int, preset: str, codec: str,
-          fps: str | None, tsa_url: str | None, as_json: bool, force: bool) -> None:
+          fps: str | None, tsa_url: str | None, repository: str | None,
+          visible_label: bool | None, as_json: bool,
+          force: bool) -> None:
     """Stamp SOURCE under a face owner's license: refuse out-of-scope use, else watermark
     every frame and sign a C2PA manifest into OUTPUT.
 
@@ -60,7 +67,8 @@ def stamp(source: Path, output: Path, license_path: Path, purpose: str, territor
     workspace = state.workspace()
     license = License.load(license_path)
     stamper = Stamper.from_workspace(
-        workspace, passphrase=state.passphrase(), engine=engine, tsa_url=tsa_url
+        workspace, passphrase=state.passphrase(), engine=engine, tsa_url=tsa_url,
+        repository=repository,
     )
     video = (output.suffix.lower() in VIDEO_OUTPUTS
              or (not source.is_dir() and source.suffix.lower() in VIDEO_SUFFIXES))
@@ -68,10 +76,12 @@ def stamp(source: Path, output: Path, license_path: Path, purpose: str, territor
         if video:
             clip = _stamp_clip(stamper, source, output, license=license, purpose=purpose,
                                territory=territory, crf=crf, preset=preset, codec=codec,
-                               fps=fps, force=force, quiet=as_json)
+                               fps=fps, force=force, quiet=as_json,
+                               visible_label=visible_label)
         else:
             stamped = stamp_file(stamper, source, output, license=license, purpose=purpose,
-                                 territory=territory, quality=quality, force=force)
+                                 territory=territory, quality=quality, force=force,
+                                 visible_label=visible_label)
     finally:
         stamper.close()
     if video:
@@ -102,15 +112,16 @@ def _report(source: Path, output: Path, result: dict[str, Any], as_json: bool) -
 
 def _stamp_clip(stamper: Any, source: Path, output: Path, *, license: Any, purpose: str,
                 territory: str | None, crf: int, preset: str, codec: str, fps: str | None,
-                force: bool, quiet: bool) -> StampedClip:
+                force: bool, quiet: bool, visible_label: bool | None) -> StampedClip:
     from provenance.clip import stamp_frame_directory, stamp_video
     from provenance.errors import InputError
     from provenance.media import Encoding, VideoCodec
 
     encoding = Encoding(codec=VideoCodec(codec), crf=crf, preset=preset)
-    progress = None if quiet or not sys.stderr.isatty() else _show_progress
+    progress = None if quiet or not sys.stderr.isatty() else show_progress
     common: dict[str, Any] = dict(license=license, purpose=purpose, territory=territory,
-                                  encoding=encoding, force=force, progress=progress)
+                                  encoding=encoding, force=force, progress=progress,
+                                  visible_label=visible_label)
     try:
         if source.is_dir():
             if fps is None:
@@ -130,16 +141,6 @@ def _fraction(text: str) -> Fraction:
     if value <= 0 or value > 1000:
         raise click.BadParameter(f"'{text}' is not a usable frame rate", param_hint="--fps")
     return value
-
-
-def _show_progress(progress: Progress) -> None:
-    rate = progress.frames / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
-    line = f"  {progress.frames} frames, {rate:.1f} fps"
-    if progress.total:
-        left = (progress.total - progress.frames) / rate if rate > 0 else 0.0
-        line = (f"  {progress.frames}/{progress.total} frames, {rate:.1f} fps, "
-                f"ETA {left:.0f} s")
-    click.echo(f"\r{line}   ", nl=False, err=True)
 
 
 def _clip_result(output: Path, clip: StampedClip) -> dict[str, Any]:

@@ -6,11 +6,12 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError, OutputExistsError
 
-__all__ = ["read_input", "sha256_file", "write_atomic"]
+__all__ = ["move_atomic", "read_input", "sha256_file", "temporary_beside", "write_atomic"]
 
 
 def write_atomic(path: Path, data: bytes, *, force: bool = False, mode: int = 0o644) -> None:
@@ -43,6 +44,33 @@ def write_atomic(path: Path, data: bytes, *, force: bool = False, mode: int = 0o
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+@contextlib.contextmanager
+def temporary_beside(path: Path, suffix: str) -> Iterator[Path]:
+    """A new empty file in ``path``'s directory (so :func:`move_atomic` is a rename),
+    removed on exit unless it was moved into place.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+def move_atomic(temporary: Path, path: Path, *, force: bool = False, mode: int = 0o644) -> None:
+    """Rename a finished ``temporary`` (from :func:`temporary_beside`) onto ``path``.
+
+    Raises:
+        OutputExistsError: ``path`` exists and ``force`` is false.
+    """
+    if not force and path.exists():
+        raise OutputExistsError(f"{path}: already exists (use --force to replace it)")
+    os.chmod(temporary, mode)
+    os.replace(temporary, path)
 
 
 def read_input(path: Path) -> bytes:

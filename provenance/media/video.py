@@ -26,7 +26,7 @@ import math
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -63,10 +63,13 @@ __all__ = [
     "VideoInfo",
     "VideoWriter",
     "YuvFrame",
+    "container_tags",
     "decode_luma",
     "frames_from_directory",
     "probe_video",
+    "remux",
     "sample_frames",
+    "sample_rgb",
     "transcode",
 ]
 
@@ -121,14 +124,19 @@ _ENCODERS: Final = {VideoCodec.H264: "libx264", VideoCodec.H265: "libx265"}
 class Encoding:
     """Encoder settings: codec, constant-quality level, speed preset and threads.
 
+    ``gop`` fixes the keyframe interval in frames (scene-cut keyframes off), so a live
+    segmenter can cut every segment on a keyframe; None lets the encoder choose.
+
     Raises:
-        InputError: ``crf`` outside 0..51, an unknown preset, negative threads or codec.
+        InputError: ``crf`` outside 0..51, an unknown preset, negative threads, a ``gop``
+            below 1, or codec.
     """
 
     codec: VideoCodec = VideoCodec.H264
     crf: int = 18
     preset: str = "medium"
     threads: int = 0  # 0 lets the encoder choose
+    gop: int | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -141,6 +149,8 @@ class Encoding:
             raise InputError(f"unknown preset '{self.preset}' (use one of {sorted(_PRESETS)})")
         if self.threads < 0:
             raise InputError(f"threads must be 0 (auto) or more, not {self.threads}")
+        if self.gop is not None and self.gop < 1:
+            raise InputError(f"gop must be at least 1 frame, not {self.gop}")
 
 
 _DEFAULT_ENCODING = Encoding()
@@ -489,6 +499,21 @@ def _first_frame(path: Path, container: InputContainer, stream: VideoStream) -> 
     raise InputError(f"{path}: its video stream has no decodable frames")
 
 
+def first_frame_rgb(path: Path) -> NDArray[np.uint8]:
+    """The clip's first frame as RGB ``uint8`` (height, width, 3), e.g. for a thumbnail.
+
+    Raises:
+        InputError: as :func:`probe_video`.
+        UnsupportedMediaError: as :func:`probe_video`.
+    """
+    with _open_input(path) as container:
+        try:
+            frame = _first_frame(path, container, _video_stream(path, container))
+            return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+        except _AV_ERRORS as exc:
+            raise InputError(f"{path}: cannot read ({_why(exc)})") from exc
+
+
 def _frame_rate(path: Path, stream: VideoStream) -> Fraction:
     for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
         if rate is not None and rate > 0:
@@ -545,9 +570,7 @@ def _probe(path: Path, container: InputContainer) -> VideoInfo:
     )
 
 
-def _demux(
-    path: Path, container: InputContainer, *streams: VideoStream | AudioStream
-) -> Iterator[Packet[Stream]]:
+def _demux(path: Path, container: InputContainer, *streams: Stream) -> Iterator[Packet[Stream]]:
     try:
         yield from container.demux(*streams)
     except _AV_ERRORS as exc:
@@ -729,6 +752,40 @@ def _sample(
                 yield _sampled(frame, converter)
 
 
+def sample_rgb(path: Path, times: Sequence[float]) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    """RGB pixels of the frames nearest the given times, for pictures a person looks at.
+
+    Each yields ``(presentation time, (H, W, 3) uint8)``; a frame nearest two times is
+    yielded once.
+
+    Raises:
+        InputError: as :func:`probe_video`, or corrupt data while decoding.
+        UnsupportedMediaError: as :func:`probe_video`.
+    """
+    if not all(math.isfinite(at) for at in times):
+        raise InputError(f"{path}: sample times must be finite numbers of seconds")
+    info = probe_video(path)
+    return _sample_rgb(path, list(times), half_frame=float(1 / info.fps) / 2)
+
+
+def _sample_rgb(
+    path: Path, times: list[float], *, half_frame: float
+) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    converter = _ToYuv420()
+    seen: set[int | None] = set()
+    with _open_input(path) as container:
+        stream = _video_stream(path, container)
+        stream.thread_type = "SLICE"
+        seeker = _Seeker(path, container, stream)
+        for at in times:
+            frame = seeker.nearest(at, half_frame)
+            if frame is None or frame.pts in seen:
+                continue
+            seen.add(frame.pts)
+            shown = _time_of(frame)
+            yield (shown if shown is not None else 0.0), converter.convert(frame).to_rgb()
+
+
 def decode_luma(path: Path) -> Iterator[SampledFrame]:
     """Luma of every frame, in presentation order: the baseline :func:`sample_frames` beats.
 
@@ -764,16 +821,30 @@ def _check_size(path: Path, width: int, height: int) -> None:
         )
 
 
-def _open_output(dst: Path) -> OutputContainer:
+def _open_output(dst: Path, metadata: Mapping[str, str] | None = None) -> OutputContainer:
     # PyAV opens the file only when the first packet is muxed; fail here instead.
     if not dst.parent.is_dir():
         raise EncodingError(f"{dst}: cannot create (no directory {dst.parent})")
+    # faststart puts the index first, so players start at once and a cut copy is
+    # detectably truncated (see _check_complete). use_metadata_tags writes container tags
+    # as moov/udta/meta 'mdta' keys, the form the TC260 video guide's AIGC key takes.
+    movflags = "+faststart" + ("+use_metadata_tags" if metadata else "")
     try:
-        # faststart puts the index first, so players start at once and a cut copy is
-        # detectably truncated (see _check_complete).
-        return av.open(str(dst), mode="w", format="mp4", options={"movflags": "+faststart"})
+        container = av.open(str(dst), mode="w", format="mp4", options={"movflags": movflags})
     except _AV_ERRORS as exc:
         raise EncodingError(f"{dst}: cannot create ({_why(exc)})") from exc
+    container.metadata.update(metadata or {})
+    return container
+
+
+def container_tags(path: Path) -> dict[str, str]:
+    """The container-level metadata tags of a video file (``AIGC``, ``encoder``, ...).
+
+    Raises:
+        InputError, UnsupportedMediaError: as :func:`probe_video`.
+    """
+    with _open_input(path) as container:
+        return {str(key): str(value) for key, value in container.metadata.items()}
 
 
 def _add_video_stream(
@@ -789,10 +860,14 @@ def _add_video_stream(
         # x265 prints a banner and per-encode statistics to stderr itself, past FFmpeg's
         # log; threads map to its thread pool.
         params = "log-level=error" + (f":pools={encoding.threads}" if encoding.threads else "")
+        if encoding.gop:
+            params += f":keyint={encoding.gop}:min-keyint={encoding.gop}:scenecut=0"
         options["x265-params"] = params
         # FFmpeg's default 'hev1' keeps parameter sets in-band; Apple players accept only
         # 'hvc1' (parameter sets in the sample description).
         stream.codec_tag = "hvc1"
+    elif encoding.gop:
+        options.update(g=str(encoding.gop), keyint_min=str(encoding.gop), sc_threshold="0")
     stream.options = dict(options)
     return stream
 
@@ -944,6 +1019,8 @@ class VideoWriter:
         >>> with VideoWriter(Path("out.mp4"), width=640, height=360, fps=Fraction(30)) as w:
         ...     w.write(YuvFrame.from_rgb(rgb))  # doctest: +SKIP
 
+    ``metadata`` becomes container tags (``moov/udta/meta`` keys).
+
     Raises:
         InputError: odd or non-positive size, fps not positive.
         EncodingError: the file cannot be created or the encoder fails.
@@ -960,13 +1037,14 @@ class VideoWriter:
         rotation: int = 0,
         colour: Colour | None = None,
         time_base: Fraction | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> None:
         _check_size(dst, width, height)
         if fps <= 0:
             raise InputError(f"{dst}: frame rate must be positive, not {fps}")
         self._dst = dst
         self._closed = False
-        self._container: OutputContainer | None = _open_output(dst)
+        self._container: OutputContainer | None = _open_output(dst, metadata)
         try:
             self._encoder = _VideoEncoder(
                 self._container,
@@ -1233,6 +1311,7 @@ def transcode(
     on_frame: Callable[[YuvFrame], None],
     *,
     progress: Callable[[Progress], None] | None = None,
+    metadata: Mapping[str, str] | None = None,
     hook_ahead: int = 0,
 ) -> TranscodeResult:
     """Re-encode ``src`` (MP4, MOV, MKV or WebM) to an MP4 at ``dst``, frame by frame.
@@ -1246,6 +1325,7 @@ def transcode(
     colour tags are copied. The first audio stream is copied packet for packet, or
     re-encoded to AAC if MP4 players cannot take its codec (Vorbis, PCM). Subtitle and
     data streams are dropped. ``progress`` is called about every 0.5 s and once at the end.
+    ``metadata`` becomes container tags (``moov/udta/meta`` keys).
 
     On any failure ``dst`` is deleted.
 
@@ -1259,7 +1339,7 @@ def transcode(
     output: OutputContainer | None = None
     try:
         with _open_input(src) as source:
-            output = _open_output(dst)
+            output = _open_output(dst, metadata)
             encoder = _VideoEncoder(
                 output,
                 dst,
@@ -1295,6 +1375,109 @@ def transcode(
         audio=audio.report if audio is not None else None,
         first_frame_time=encoder.first_time,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Remuxing
+
+# Container tags the MP4 muxer derives itself (from the ftyp box, and its own version):
+# carried over they would turn into mdta keys of their own under use_metadata_tags.
+_MUXER_TAGS: Final = frozenset({"major_brand", "minor_version", "compatible_brands", "encoder"})
+# Stream types an MP4 carries packet for packet; data tracks (timecode, GPS) have no
+# PyAV template path, so a file holding one is refused rather than silently thinned.
+_REMUX_TYPES: Final = frozenset({"video", "audio", "subtitle"})
+
+
+def remux(
+    src: Path,
+    dst: Path,
+    *,
+    metadata: Mapping[str, str],
+    progress: Callable[[Progress], None] | None = None,
+) -> int:
+    """Rewrite ``src`` (MP4 or MOV) as a new MP4 at ``dst`` with changed container tags.
+
+    Nothing is decoded or encoded: every video, audio and subtitle packet is copied with
+    its timestamps, and the streams keep their codec parameters (rotation included),
+    tags and dispositions. The container tags are ``src``'s own with ``metadata`` laid
+    over them (a tag named in ``metadata`` in any case is replaced), written as
+    ``moov/udta/meta`` ``mdta`` keys (``use_metadata_tags``, as :func:`transcode`
+    writes them). Top-level boxes FFmpeg does not model (a C2PA manifest, an XMP
+    ``uuid`` box) are not carried over. ``progress`` counts the video packets copied
+    (frames), about every 0.5 s and once at the end. On any failure ``dst`` is deleted.
+
+    Returns:
+        The number of packets copied.
+
+    Raises:
+        InputError: as :func:`probe_video`, or corrupt data while demuxing.
+        UnsupportedMediaError: as :func:`probe_video`, or a stream MP4 cannot carry as is.
+        EncodingError: ``dst`` cannot be written.
+    """
+    output: OutputContainer | None = None
+    try:
+        with _open_input(src) as source:
+            video = _video_stream(src, source)
+            _check_complete(src, source)
+            streams = _remuxable_streams(src, source)
+            output = _open_output(dst, _merged_tags(source.metadata, metadata))
+            targets = {stream.index: _copy_stream(dst, stream, output) for stream in streams}
+            clock = _ProgressClock(progress, video.frames or None)
+            copied = frames = 0
+            for packet in _demux(src, source, *streams):
+                # demux ends each stream with an empty flush packet; a real one has bytes.
+                if packet.size == 0:
+                    continue
+                if packet.stream.index == video.index:
+                    frames += 1
+                    clock.tick(frames)
+                packet.stream = targets[packet.stream.index]
+                output.mux(packet)
+                copied += 1
+            output.close()
+            clock.tick(frames, final=True)
+    except BaseException as exc:
+        _discard(output, dst)
+        if isinstance(exc, _AV_ERRORS):
+            raise EncodingError(f"{dst}: cannot finish ({_why(exc)})") from exc
+        raise
+    return copied
+
+
+def _merged_tags(own: Mapping[str, str], changes: Mapping[str, str]) -> dict[str, str]:
+    # FFmpeg matches tag names case-insensitively, so "aigc" and "AIGC" would collide.
+    replaced = {name.lower() for name in changes}
+    kept = {
+        name: value
+        for name, value in own.items()
+        if name not in _MUXER_TAGS and name.lower() not in replaced
+    }
+    return {**kept, **changes}
+
+
+def _remuxable_streams(path: Path, container: InputContainer) -> list[Stream]:
+    streams = list(container.streams)
+    for stream in streams:
+        if stream.type not in _REMUX_TYPES:
+            raise UnsupportedMediaError(
+                f"{path}: stream {stream.index} is a {stream.type} stream, which cannot be "
+                "copied into the new MP4 (only video, audio and subtitle streams can)"
+            )
+    return streams
+
+
+def _copy_stream(dst: Path, stream: Stream, output: OutputContainer) -> Stream:
+    try:
+        target = output.add_stream_from_template(stream)
+    except (*_AV_ERRORS, ValueError) as exc:
+        raise EncodingError(
+            f"{dst}: cannot copy stream {stream.index} ({stream.type}: {_why(exc)})"
+        ) from exc
+    # The template copies codec parameters (side data too); tags and dispositions (cover
+    # art is an attached_pic video stream) go by hand.
+    target.metadata.update(stream.metadata)
+    target.disposition = stream.disposition
+    return target
 
 
 # ---------------------------------------------------------------------------------------

@@ -18,25 +18,15 @@ from types import TracebackType
 from ..errors import RepositoryError
 from ..watermark import ContentId
 from .base import ManifestRecord
+from .migrations import SQLITE, latest, pending
 
 __all__ = ["SQLiteRepository"]
 
-_SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS manifests (
-    content_id     TEXT PRIMARY KEY,
-    state          TEXT NOT NULL CHECK (state IN ('reserved', 'complete')),
-    reserved_at    TEXT NOT NULL,
-    manifest_store BLOB,
-    mime           TEXT,
-    face_id        TEXT,
-    license_id     TEXT,
-    watermark_alg  TEXT,
-    asset_sha256   TEXT,
-    created_at     TEXT
-);
-CREATE INDEX IF NOT EXISTS manifests_face ON manifests (face_id, created_at);
-"""
+_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)"""
 _MINT_ATTEMPTS = 16
 _COLUMNS = (
     "content_id, manifest_store, mime, face_id, license_id, watermark_alg, asset_sha256, created_at"
@@ -62,17 +52,33 @@ class SQLiteRepository:
             raise RepositoryError(f"{path}: cannot open manifest repository ({exc})") from exc
 
     def _migrate(self) -> None:
-        (version,) = self._db.execute("PRAGMA user_version").fetchone()
-        if version > _SCHEMA_VERSION:
-            raise RepositoryError(
-                f"{self.path}: repository schema {version} is newer than this SDK understands"
-            )
-        if version == _SCHEMA_VERSION:
+        if not pending(SQLITE, self._applied_version(), where=str(self.path)):
             return
-        # executescript commits on its own, so the schema is created outside _write; every
-        # statement in it is idempotent, which makes a race between two first openers harmless.
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+        # Migrations run under the write lock and re-read the version there, so two processes
+        # opening a new repository at once apply each migration exactly once.
+        with self._write() as db:
+            db.execute(_VERSION_TABLE)
+            for migration in pending(SQLITE, self._applied_version(), where=str(self.path)):
+                for statement in migration.statements:
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, _now()),
+                )
+            # Mirrored into user_version, which SDKs before versioned migrations check.
+            db.execute(f"PRAGMA user_version={latest(SQLITE)}")
+
+    def _applied_version(self) -> int:
+        (user_version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if user_version > latest(SQLITE):
+            return int(user_version)  # a newer SDK migrated it; pending() refuses that
+        exists = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'"
+        ).fetchone()
+        if not exists:
+            return 0  # new, or made before versioned migrations: migration 1 adopts it
+        (version,) = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(version or 0)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

@@ -12,10 +12,11 @@ from typing import Any
 
 from .. import _c2pa
 from ..consent import Purpose, Use, scope_violations
-from ..errors import ConsentError, ManifestError
-from ..manifest import TRAINED_ALGORITHMIC_MEDIA, StampClaims, parse_claims
-from ..repository import ManifestRecord, ManifestRepository
-from ..watermark import ContentId, Detection
+from ..errors import ConsentError, ManifestError, ResolutionError
+from ..manifest import CONSENT_LABEL, TRAINED_ALGORITHMIC_MEDIA, StampClaims, parse_claims
+from ..repository import ManifestRepository
+from ..resolution import ManifestResolver, ResolvedManifest
+from ..watermark import ContentId, Detection, engine_algs
 from .report import (
     Check,
     CheckStatus,
@@ -34,6 +35,7 @@ __all__ = [
     "check_manifest",
     "check_watermark",
     "claims_or_none",
+    "engine_alg",
     "find_record",
     "manifest_section",
     "watermark_section",
@@ -57,6 +59,9 @@ SYNTHETIC_TYPES = frozenset(
 @dataclass
 class Checks:
     items: list[Check] = field(default_factory=list)
+    # Set by find_record when a remote service answered, or failed to.
+    resolved_from: str | None = None
+    resolution_error: str | None = None
 
     def record(self, name: str, ok: bool, detail: str) -> bool:
         self.items.append(
@@ -76,18 +81,22 @@ def manifest_section(
     reading: _c2pa.ManifestReading | None,
     recovered: bool,
     error: ManifestError | None,
+    checks: Checks | None = None,
 ) -> ManifestSection:
+    resolution_error = checks.resolution_error if checks is not None else None
     if reading is None:
         return ManifestSection(
             present=error is not None,
             source="embedded" if error is not None else None,
             validation_state="Invalid" if error is not None else None,
+            resolution_error=resolution_error,
         )
     failures = [f for f in reading.failures if not (recovered and f.code in HARD_BINDING_CODES)]
     return ManifestSection(
         present=True,
         source="repository" if recovered else "embedded",
         recovered_via_watermark=recovered,
+        resolved_from=checks.resolved_from if checks is not None and recovered else None,
         validation_state=_effective_state(reading, failures),
         c2pa_validation_state=reading.state.value,
         failures=[
@@ -97,7 +106,11 @@ def manifest_section(
         signer=reading.signer_common_name,
         signer_issuer=reading.signer_issuer,
         signed_at=reading.signed_at,
-        digital_source_type=_digital_source_type(reading.assertions),
+        digital_source_type=_digital_source_type(reading.assertions)
+        or _digital_source_type(reading.parent_assertions or {}),
+        timestamped=any(s.code == "timeStamp.validated" for s in reading.successes),
+        parent_label=reading.parent_label,
+        edits=_edits(reading) if reading.parent_label else [],
     )
 
 
@@ -136,11 +149,19 @@ def check_manifest(
             if trusted
             else "signer untrusted, accepted by --allow-untrusted",
         )
-    else:
+    elif any(c.code == _UNTRUSTED for c in manifest.failures) or not bad:
         checks.record(
             "manifest.trust",
             False,
             "signer does not chain to a trust anchor (give --trust CA.pem)",
+        )
+    else:
+        # An invalid manifest's signer is not vouched for, but blaming the trust anchors
+        # would send the reader after the wrong fix.
+        checks.record(
+            "manifest.trust",
+            False,
+            "signer not trusted because the manifest itself is invalid",
         )
     checks.record(
         "manifest.synthetic",
@@ -156,7 +177,7 @@ def check_claims(
         return None
     if claims is None:
         try:
-            parse_claims(reading.assertions)
+            parse_claims(stamp_assertions(reading))
         except ManifestError as exc:
             checks.record("manifest.claims", False, str(exc))
         return None
@@ -167,7 +188,7 @@ def claims_or_none(reading: _c2pa.ManifestReading | None) -> StampClaims | None:
     if reading is None:
         return None
     try:
-        return parse_claims(reading.assertions)
+        return parse_claims(stamp_assertions(reading))
     except ManifestError:
         return None
 
@@ -180,6 +201,19 @@ def _effective_state(reading: _c2pa.ManifestReading, failures: list[Any]) -> str
     if all(f.code == _UNTRUSTED for f in failures):
         return "Valid"
     return "Invalid"
+
+
+def _edits(reading: _c2pa.ManifestReading) -> list[str]:
+    actions = reading.assertions.get("c2pa.actions.v2", {}).get("actions", [])
+    return [str(a.get("action")) for a in actions if a.get("action") != "c2pa.opened"]
+
+
+def stamp_assertions(reading: _c2pa.ManifestReading) -> Any:
+    """The assertions holding the stamp: the active manifest's, or, when the active one is
+    an update (a platform's ``label propagate``), its parent's."""
+    if CONSENT_LABEL not in reading.assertions and reading.parent_assertions is not None:
+        return reading.parent_assertions
+    return reading.assertions
 
 
 def _digital_source_type(assertions: Any) -> str | None:
@@ -283,26 +317,75 @@ def _violations(claims: StampClaims) -> list[dict[str, str]]:
     return found
 
 
+def engine_alg(engine: str) -> str | None:
+    """The soft-binding ``alg`` of the engine that read a payload (the remote query key)."""
+    return engine_algs().get(engine)
+
+
 def find_record(
-    repository: ManifestRepository | None, content_id: ContentId, checks: Checks
-) -> ManifestRecord | None:
-    """The repository record a watermark payload leads to, recording how the lookup went."""
-    if repository is None:
+    repository: ManifestRepository | None,
+    content_id: ContentId,
+    checks: Checks,
+    *,
+    resolver: ManifestResolver | None = None,
+    alg: str | None = None,
+) -> ResolvedManifest | None:
+    """The signed manifest a watermark payload leads to, recording how the lookup went.
+
+    The local repository is asked first, then the remote ``resolver`` (the vendor's
+    service, ``spec/resolution.md``). A service that cannot answer gives a failed
+    ``manifest.resolved`` check saying "could not resolve", never an exception.
+    """
+    if repository is None and resolver is None:
         checks.record(
             "manifest.resolved",
             False,
             f"watermark {content_id} found but no manifest repository is configured to resolve it",
         )
         return None
-    record = repository.get(content_id)
-    if record is None:
+    if repository is not None:
+        record = repository.get(content_id)
+        if record is not None:
+            checks.record(
+                "manifest.resolved",
+                True,
+                f"manifest recovered from the repository by watermark {content_id}",
+            )
+            return ResolvedManifest(record.manifest_store, record.mime)
+        if resolver is None:
+            checks.record(
+                "manifest.resolved",
+                False,
+                f"watermark {content_id} is not in the manifest repository",
+            )
+            return None
+    assert resolver is not None
+    return _resolve_remotely(resolver, content_id, alg, checks)
+
+
+def _resolve_remotely(
+    resolver: ManifestResolver, content_id: ContentId, alg: str | None, checks: Checks
+) -> ResolvedManifest | None:
+    try:
+        found = resolver.resolve(content_id, alg=alg)
+    except ResolutionError as exc:
+        checks.resolution_error = str(exc)
         checks.record(
-            "manifest.resolved", False, f"watermark {content_id} is not in the manifest repository"
+            "manifest.resolved", False, f"could not resolve watermark {content_id}: {exc}"
         )
         return None
+    if found is None:
+        checks.record(
+            "manifest.resolved",
+            False,
+            f"watermark {content_id} is unknown to its issuer's resolution service",
+        )
+        return None
+    checks.resolved_from = found.origin
     checks.record(
         "manifest.resolved",
         True,
-        f"manifest recovered from the repository by watermark {content_id}",
+        f"manifest recovered from {found.vendor or 'the vendor'} ({found.origin}) "
+        f"by watermark {content_id}",
     )
-    return record
+    return found

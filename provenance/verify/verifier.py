@@ -18,10 +18,12 @@ from .. import _c2pa
 from .._internal.files import read_input
 from ..errors import ManifestError, WatermarkError
 from ..fingerprint import fingerprint
+from ..lifecycle import LifecycleSource
 from ..manifest import ClipFacts, StampClaims
 from ..media import LoadedImage, load_image
 from ..media.image import sniff_format
 from ..repository import ManifestRepository
+from ..resolution import ManifestResolver
 from ..trust import TrustAnchors
 from ..watermark import Detection, detect_any, engine_for_alg
 from ..watermark.thirdparty import detect_third_party
@@ -34,12 +36,17 @@ from ._checks import (
     check_manifest,
     check_watermark,
     claims_or_none,
+    engine_alg,
     find_record,
     manifest_section,
     watermark_section,
 )
+from ._status import check_license_status
+from .labels import check_labels, read_still_labels
 from .report import (
     ContentSection,
+    LabelsSection,
+    LicenseStatusSection,
     LikenessSection,
     ManifestSection,
     ThirdPartyMarkSection,
@@ -55,7 +62,12 @@ _logger = logging.getLogger(__name__)
 
 
 class Verifier:
-    """Verifies stills against one set of trust anchors and (optionally) a repository."""
+    """Verifies stills and clips against one set of trust anchors.
+
+    A stripped file's manifest is looked up by its watermark payload in ``repository``
+    (the vendor's own), then through ``resolver`` (remote vendors' services, see
+    :class:`provenance.resolution.RemoteResolver`); either may be None.
+    """
 
     def __init__(
         self,
@@ -63,10 +75,23 @@ class Verifier:
         trust: TrustAnchors,
         repository: ManifestRepository | None = None,
         allow_untrusted: bool = False,
+        lifecycle: LifecycleSource | None = None,
+        resolver: ManifestResolver | None = None,
     ) -> None:
+        """Set up a verifier.
+
+        Args:
+            trust: the trust anchors manifests must chain to.
+            repository: resolves stripped files by their watermark.
+            allow_untrusted: UNSAFE, accept an untrusted signer (logged).
+            lifecycle: revocations and supersessions (a workspace's registry or a status
+                list); without it only expiry is reported.
+        """
         self.trust = trust
         self.repository = repository
+        self.resolver = resolver
         self.allow_untrusted = allow_untrusted
+        self.lifecycle = lifecycle
         if allow_untrusted:
             _logger.warning("unsafe: accepting manifests whose signer is not trusted")
 
@@ -86,6 +111,8 @@ class Verifier:
                 trust=self.trust,
                 repository=self.repository,
                 allow_untrusted=self.allow_untrusted,
+                lifecycle=self.lifecycle,
+                resolver=self.resolver,
             )
         return self.verify_bytes(read_input(path), source=str(path))
 
@@ -105,8 +132,9 @@ class Verifier:
             reading = self._resolve(image, data, detection, checks)
             recovered = reading is not None
             claims = claims_or_none(reading)
-        manifest = manifest_section(reading, recovered, manifest_error)
+        manifest = manifest_section(reading, recovered, manifest_error, checks)
         third_party = _third_party_marks(image)
+        found_labels = read_still_labels(data, source=source)
         if reading is None and manifest_error is None and not detection.detected:
             return _report(
                 source,
@@ -118,6 +146,7 @@ class Verifier:
                 watermark_section(detection, None),
                 checks,
                 third_party=third_party,
+                labels=check_labels(found_labels, None, None, None),
             )
         check_manifest(
             reading, manifest, manifest_error, checks, allow_untrusted=self.allow_untrusted
@@ -127,6 +156,10 @@ class Verifier:
         check_watermark(detection, claims, checks)
         content = _check_content(image, claims, recovered, checks)
         likeness = check_likeness(claims, checks)
+        labels = check_labels(
+            found_labels, claims, claims.content_id if claims else detection.content_id, checks
+        )
+        likeness, status = check_license_status(claims, likeness, self.lifecycle, checks)
         verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
         synthetic = detection.detected or manifest.digital_source_type in SYNTHETIC_TYPES
         return _report(
@@ -141,6 +174,8 @@ class Verifier:
             content=content,
             likeness=likeness,
             third_party=third_party,
+            labels=labels,
+            license_status=status,
         )
 
     def _read_embedded(
@@ -155,7 +190,13 @@ class Verifier:
         self, image: LoadedImage, data: bytes, detection: Detection, checks: Checks
     ) -> _c2pa.ManifestReading | None:
         assert detection.content_id is not None
-        record = find_record(self.repository, detection.content_id, checks)
+        record = find_record(
+            self.repository,
+            detection.content_id,
+            checks,
+            resolver=self.resolver,
+            alg=engine_alg(detection.engine),
+        )
         if record is None:
             return None
         try:
@@ -290,6 +331,8 @@ def _report(
     content: ContentSection | None = None,
     likeness: LikenessSection | None = None,
     third_party: list[ThirdPartyMarkSection] | None = None,
+    labels: LabelsSection | None = None,
+    license_status: LicenseStatusSection | None = None,
 ) -> VerificationReport:
     return VerificationReport(
         file=source,
@@ -303,5 +346,7 @@ def _report(
         third_party_marks=third_party or [],
         content=content or ContentSection(),
         likeness=likeness or LikenessSection(),
+        license_status=license_status,
         checks=checks.items,
+        labels=labels or LabelsSection(),
     )

@@ -24,11 +24,23 @@ from .. import _c2pa
 from .._internal.files import sha256_file
 from ..errors import ManifestError, WatermarkError
 from ..fingerprint import Fingerprint, luma_fingerprint
+from ..lifecycle import LifecycleSource
+from ..live.session import LIVE_LABEL
 from ..manifest import ClipFacts, StampClaims
 from ..media import SampledFrame, VideoInfo, decode_luma, probe_video, sample_frames
 from ..repository import ManifestRepository
+from ..resolution import ManifestResolver, ResolvedManifest
 from ..trust import TrustAnchors
-from ..watermark import ClipDecoder, ContentId, Detection, engine_for_alg, get_engine
+from ..watermark import (
+    ClipDecoder,
+    ContentId,
+    Detection,
+    SoftBits,
+    decode_soft,
+    encode_payload,
+    engine_for_alg,
+    get_engine,
+)
 from ..watermark._registry import DEFAULT_ENGINE
 from ..watermark.luma import LumaIssEngine
 from ._checks import (
@@ -39,20 +51,26 @@ from ._checks import (
     check_manifest,
     check_watermark,
     claims_or_none,
+    engine_alg,
     find_record,
     manifest_section,
     watermark_section,
 )
+from ._status import check_license_status
+from .labels import check_labels, read_clip_labels
 from .report import (
     ContentSection,
+    LabelsSection,
+    LicenseStatusSection,
     LikenessSection,
     ManifestSection,
     Verdict,
     VerificationReport,
     VideoSection,
+    WatermarkSample,
 )
 
-__all__ = ["verify_video"]
+__all__ = ["verify_video", "watermark_timeline"]
 
 _logger = logging.getLogger(__name__)
 
@@ -78,6 +96,7 @@ class _Scan:
     detection: Detection
     times: list[float] = field(default_factory=list)
     stopped_early: bool = False
+    evidence: list[tuple[float, SoftBits]] = field(default_factory=list)
 
 
 def verify_video(
@@ -86,6 +105,8 @@ def verify_video(
     trust: TrustAnchors,
     repository: ManifestRepository | None,
     allow_untrusted: bool,
+    lifecycle: LifecycleSource | None = None,
+    resolver: ManifestResolver | None = None,
 ) -> VerificationReport:
     """Verify the clip at ``path`` (only read, never modified).
 
@@ -101,20 +122,36 @@ def verify_video(
     detection = scan.detection
     recovered = False
     if reading is None and manifest_error is None and detection.content_id is not None:
-        reading = _resolve(path, mime, trust, repository, detection.content_id, checks)
+        record = find_record(
+            repository,
+            detection.content_id,
+            checks,
+            resolver=resolver,
+            alg=engine_alg(detection.engine),
+        )
+        reading = _read_resolved(path, mime, trust, record, checks)
         recovered = reading is not None
         claims = claims_or_none(reading)
-    manifest = manifest_section(reading, recovered, manifest_error)
+    manifest = manifest_section(reading, recovered, manifest_error, checks)
     video = _video_section(info, scan, claims)
+    found_labels = read_clip_labels(path, bmff=_is_bmff(info))
     if reading is None and manifest_error is None and not detection.detected:
-        return _report(path, info, Verdict.NO_PROVENANCE, False, manifest, scan, checks, video)
+        return _report(
+            path, info, Verdict.NO_PROVENANCE, False, manifest, scan, checks, video,
+            labels=check_labels(found_labels, None, None, None),
+        )  # fmt: skip
     check_manifest(reading, manifest, manifest_error, checks, allow_untrusted=allow_untrusted)
     claims = check_claims(reading, claims, checks)
     check_watermark(detection, claims, checks)
     content = ContentSection()
     if recovered and claims is not None:
-        video, content = _check_clip_content(path, info, claims, video, checks)
+        live = reading is not None and LIVE_LABEL in reading.assertions
+        video, content = _check_clip_content(path, info, claims, video, checks, live=live)
     likeness = check_likeness(claims, checks)
+    labels = check_labels(
+        found_labels, claims, claims.content_id if claims else detection.content_id, checks
+    )
+    likeness, status = check_license_status(claims, likeness, lifecycle, checks)
     verdict = Verdict.VERIFIED if not checks.problems else Verdict.FAILED
     synthetic = detection.detected or manifest.digital_source_type in SYNTHETIC_TYPES
     return _report(
@@ -129,6 +166,8 @@ def verify_video(
         content=content,
         likeness=likeness,
         claims=claims,
+        labels=labels,
+        license_status=status,
     )
 
 
@@ -148,15 +187,13 @@ def _read_embedded(
         return None, exc
 
 
-def _resolve(
+def _read_resolved(
     path: Path,
     mime: str | None,
     trust: TrustAnchors,
-    repository: ManifestRepository | None,
-    content_id: ContentId,
+    record: ResolvedManifest | None,
     checks: Checks,
 ) -> _c2pa.ManifestReading | None:
-    record = find_record(repository, content_id, checks)
     if record is None:
         return None
     try:
@@ -172,14 +209,17 @@ def _resolve(
 
 
 def _engine_for(claims: StampClaims | None) -> LumaIssEngine:
-    """The luma engine the manifest names, or the default one for a stripped copy.
+    """The luma engine the manifest names, or the default one for a stripped copy."""
+    return _engine_for_alg(claims.watermark_alg if claims is not None else None)
 
-    Only luma engines mark clips (``provenance.clip``), so an unknown or non-luma ``alg``
+
+def _engine_for_alg(alg: str | None) -> LumaIssEngine:
+    """Only luma engines mark clips (``provenance.clip``), so an unknown or non-luma ``alg``
     falls back to the default engine and the watermark check reports what it finds.
     """
-    if claims is not None:
+    if alg is not None:
         with contextlib.suppress(WatermarkError):
-            engine = engine_for_alg(claims.watermark_alg)
+            engine = engine_for_alg(alg)
             if isinstance(engine, LumaIssEngine):
                 return engine
     engine = get_engine(DEFAULT_ENGINE)
@@ -208,7 +248,9 @@ def _scan_watermark(path: Path, info: VideoInfo, claims: StampClaims | None) -> 
                 continue
             seen.add(frame.time)
             scan.times.append(round(frame.time, 3))
-            decoder.add_evidence(engine.read_soft_luma(frame.y))
+            evidence = engine.read_soft_luma(frame.y)
+            scan.evidence.append((frame.time, evidence))
+            decoder.add_evidence(evidence)
         scan.detection = decoder.result()
         return scan.detection.detected
 
@@ -221,6 +263,55 @@ def _scan_watermark(path: Path, info: VideoInfo, claims: StampClaims | None) -> 
         read(decode_luma(path), budget=_SWEEP_FRAMES)
     scan.times.sort()
     return scan
+
+
+def watermark_timeline(
+    path: Path, *, content_id: ContentId | None, alg: str | None, points: int = 24
+) -> list[WatermarkSample]:
+    """Per-frame watermark evidence at ``points`` moments spread evenly over the clip.
+
+    Verification stops reading as soon as the payload decodes, often after one keyframe;
+    evidence for a person (``provenance report``) wants the whole clip, so this reads the
+    frame nearest each moment and judges each on its own against ``content_id``.
+
+    Args:
+        path: the clip (only read).
+        content_id: the payload the clip decoded to, to measure each frame's agreement with;
+            None when the clip carries no readable payload.
+        alg: the soft-binding algorithm the manifest names, or None for the default engine.
+        points: how many moments to read.
+
+    Raises:
+        InputError: as :func:`~provenance.media.probe_video`.
+    """
+    info = probe_video(path)
+    engine = _engine_for_alg(alg)
+    duration = info.duration_s or 0.0
+    frames = sample_frames(path, _spread(duration, max(points, 1)), exact=True)
+    evidence = [(frame.time, engine.read_soft_luma(frame.y)) for frame in frames]
+    return _frame_samples(engine.name, evidence, content_id)
+
+
+def _frame_samples(
+    engine: str, evidence: Sequence[tuple[float, SoftBits]], content_id: ContentId | None
+) -> list[WatermarkSample]:
+    """Judge each frame's evidence on its own, in time order."""
+    expected = encode_payload(content_id) if content_id is not None else None
+    samples = []
+    for time, bits in sorted(evidence, key=lambda item: item[0]):
+        alone = decode_soft(engine, bits)
+        agreement = (
+            float((bits.hard_bits == expected).mean()) if expected is not None else None
+        )
+        samples.append(
+            WatermarkSample(
+                time_s=round(time, 3),
+                bit_agreement=agreement,
+                detected=alone.detected,
+                confidence=alone.confidence,
+            )
+        )
+    return samples
 
 
 def _spread(duration: float, points: int) -> list[float]:
@@ -245,13 +336,25 @@ def _video_section(info: VideoInfo, scan: _Scan, claims: StampClaims | None) -> 
         signed_duration_s=clip.duration_ms / 1000 if clip is not None else None,
         signed_frames=clip.frames if clip is not None else None,
         signed_fps=clip.fps if clip is not None else None,
+        samples=_frame_samples(scan.detection.engine, scan.evidence, scan.detection.content_id),
     )
 
 
 def _check_clip_content(
-    path: Path, info: VideoInfo, claims: StampClaims, video: VideoSection, checks: Checks
+    path: Path,
+    info: VideoInfo,
+    claims: StampClaims,
+    video: VideoSection,
+    checks: Checks,
+    *,
+    live: bool = False,
 ) -> tuple[VideoSection, ContentSection]:
     clip = claims.clip
+    if clip is None and live:
+        # A piece of a live stream (a segment re-encoded on its own): the stream manifest
+        # signs no clip facts; its segments are checked by their signatures (spec/live.md).
+        checks.skip("content.clip", "a piece of a live stream: no clip facts to compare")
+        return video, ContentSection()
     if clip is None:
         checks.record(
             "content.clip", False, "recovered manifest has no clip facts to check the copy against"
@@ -369,6 +472,8 @@ def _report(
     content: ContentSection | None = None,
     likeness: LikenessSection | None = None,
     claims: StampClaims | None = None,
+    labels: LabelsSection | None = None,
+    license_status: LicenseStatusSection | None = None,
 ) -> VerificationReport:
     return VerificationReport(
         file=str(path),
@@ -382,5 +487,7 @@ def _report(
         content=content or ContentSection(),
         likeness=likeness or LikenessSection(),
         video=video,
+        license_status=license_status,
         checks=checks.items,
+        labels=labels or LabelsSection(),
     )

@@ -13,6 +13,7 @@ Example:
 
 from ._registry import DEFAULT_ENGINE as DEFAULT_ENGINE
 from ._registry import detect_any as detect_any
+from ._registry import engine_algs as engine_algs
 from ._registry import engine_for_alg as engine_for_alg
 from ._registry import engine_names as engine_names
 from ._registry import get_engine as get_engine
@@ -47,6 +48,7 @@ __all__ = [
     "detect_any",
     "detect_third_party",
     "encode_payload",
+    "engine_algs",
     "engine_for_alg",
     "engine_names",
     "false_alarm_probability",

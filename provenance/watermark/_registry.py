@@ -18,7 +18,14 @@ from numpy.typing import NDArray
 from ..errors import WatermarkError
 from .base import Detection, WatermarkEngine
 
-__all__ = ["DEFAULT_ENGINE", "detect_any", "engine_for_alg", "engine_names", "get_engine"]
+__all__ = [
+    "DEFAULT_ENGINE",
+    "detect_any",
+    "engine_algs",
+    "engine_for_alg",
+    "engine_names",
+    "get_engine",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +68,12 @@ DEFAULT_ENGINE: str = "luma-iss"
 def engine_names() -> tuple[str, ...]:
     """Names of all registered engines, the default first."""
     return (DEFAULT_ENGINE, *sorted(name for name in _KNOWN if name != DEFAULT_ENGINE))
+
+
+def engine_algs() -> dict[str, str]:
+    """Each registered engine's C2PA soft-binding ``alg`` by engine name, default first
+    (without importing any engine)."""
+    return {name: _KNOWN[name].alg for name in engine_names()}
 
 
 @cache

@@ -1,7 +1,7 @@
 """Regenerate the JSON Schemas in this folder from the pydantic models.
 
 Run from the repository root after changing ``provenance/consent.py`` or
-``provenance/verify/report.py``::
+``provenance/verify/report.py`` or ``provenance/evidence/model.py``::
 
     python spec/schemas/export.py
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.consent import export_json_schema
+from provenance.evidence.model import export_json_schema as export_evidence_schema
 from provenance.verify.report import VerificationReport
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +29,7 @@ def _report_schema() -> dict[str, Any]:
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "license.schema.json": export_json_schema,
     "verify-report.schema.json": _report_schema,
+    "evidence.schema.json": export_evidence_schema,
 }
 
 

@@ -141,6 +141,25 @@ def test_pasted_patch_fails(
     assert any("altered" in str(p) for p in report["problems"])  # type: ignore[attr-defined]
 
 
+def test_invalid_manifest_is_not_blamed_on_the_trust_anchors(
+    studio: Path, license_file: Path, make_frame: Callable[..., Path]
+) -> None:
+    out = make_frame().with_name("stamped.jpg")
+    assert stamp(studio, license_file, make_frame(), out, "--purpose", "education").exit_code == 0
+    data = out.read_bytes()
+    comment = b"\xff\xfe\x00\x07edited"  # a COM segment: the hashed bytes change
+    edited = out.with_name("edited.jpg")
+    edited.write_bytes(data[:2] + comment + data[2:])
+
+    code, report = verify_json(studio, edited)
+    assert code == 1
+    checks = {c["name"]: c for c in report["checks"]}  # type: ignore[attr-defined]
+    assert checks["manifest.integrity"]["status"] == "fail"
+    assert checks["manifest.trust"]["status"] == "fail"
+    assert "--trust" not in checks["manifest.trust"]["detail"]
+    assert "invalid" in checks["manifest.trust"]["detail"]
+
+
 def _app11_segments(jpeg: bytes) -> tuple[list[bytes], bytes]:
     """Split a JPEG into its APP11 (JUMBF) segments and the file without them."""
     segments: list[bytes] = []

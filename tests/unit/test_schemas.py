@@ -20,7 +20,9 @@ def _exporter() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("name", ["license.schema.json", "verify-report.schema.json"])
+@pytest.mark.parametrize(
+    "name", ["license.schema.json", "verify-report.schema.json", "evidence.schema.json"]
+)
 def test_committed_schema_is_fresh(name: str) -> None:
     committed = (SCHEMAS / name).read_text(encoding="utf-8")
     fresh: str = _exporter().render(name)

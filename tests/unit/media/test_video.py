@@ -32,9 +32,11 @@ from provenance.media.video import (
     VideoCodec,
     VideoWriter,
     YuvFrame,
+    container_tags,
     decode_luma,
     frames_from_directory,
     probe_video,
+    remux,
     sample_frames,
     transcode,
 )
@@ -784,3 +786,80 @@ def test_frame_directory_errors(tmp_path: Path, names: list[str], message: str) 
 def test_frame_directory_must_be_a_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a directory"):
         frames_from_directory(tmp_path / "nope")
+
+
+# ---------------------------------------------------------------------------------------
+# remux
+
+
+def packet_list(path: Path) -> list[tuple[str, int | None, int | None, int, bool, bytes]]:
+    with av.open(str(path)) as container:
+        return [
+            (p.stream.type, p.pts, p.dts, p.duration or 0, p.is_keyframe, bytes(p))
+            for p in container.demux()
+            if p.size
+        ]
+
+
+def test_remux_copies_every_packet_and_decodes_nothing(
+    clips: Callable[..., Path], tmp_path: Path, decoded_count: list[int]
+) -> None:
+    # x264 "fast" makes B-frames, so decode and presentation order differ.
+    src = clips("bframes.mp4", Clip(frames=24, preset="fast"))
+    dst = tmp_path / "out.mp4"
+    seen: list[Progress] = []
+    copied = remux(src, dst, metadata={"AIGC": "{}"}, progress=seen.append)
+    before = packet_list(src)
+    assert packet_list(dst) == before and copied == len(before)
+    assert seen[-1].frames == seen[-1].total == 24
+    assert {kind for kind, *_ in before} == {"video", "audio"}
+    assert decoded_count == [0]
+    assert probe_video(dst).duration_s == pytest.approx(probe_video(src).duration_s)
+
+
+def test_remux_replaces_tags_in_any_case_and_keeps_the_others(
+    clips: Callable[..., Path], tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first.mp4", tmp_path / "second.mp4"
+    remux(clips("plain.mp4"), first, metadata={"title": "take 3", "aigc": "old"})
+    remux(first, second, metadata={"AIGC": "new"})
+    tags = container_tags(second)
+    assert [name for name in tags if name.lower() == "aigc"] == ["AIGC"]
+    assert tags["AIGC"] == "new" and tags["title"] == "take 3"
+
+
+def test_remux_keeps_rotation_colour_and_stream_tags(
+    clips: Callable[..., Path], tmp_path: Path
+) -> None:
+    rotated = clips("rot.mp4", Clip(rotation=90, colour=BT709_FULL, audio=None))
+    src = tmp_path / "tagged.mp4"
+    with av.open(str(rotated)) as inp, av.open(str(src), "w", format="mp4") as out:
+        stream = out.add_stream_from_template(inp.streams.video[0])
+        stream.metadata["language"] = "fra"
+        for packet in inp.demux(inp.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)
+    dst = tmp_path / "out.mp4"
+    remux(src, dst, metadata={"AIGC": "{}"})
+    assert decode(dst).rotation == 90 and decode(dst).colour == BT709_FULL
+    with av.open(str(dst)) as container:
+        assert container.streams.video[0].metadata["language"] == "fra"
+
+
+def test_remux_refuses_a_data_stream_and_writes_nothing(
+    clips: Callable[..., Path], tmp_path: Path
+) -> None:
+    src = tmp_path / "timecode.mov"
+    with av.open(str(clips("plain.mp4"))) as inp, av.open(str(src), "w", format="mov") as out:
+        stream = out.add_stream_from_template(inp.streams.video[0])
+        stream.metadata["timecode"] = "00:00:00:00"  # the mov muxer adds a tmcd data track
+        for packet in inp.demux(inp.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)
+    dst = tmp_path / "out.mp4"
+    with pytest.raises(UnsupportedMediaError, match="stream 1 is a data stream") as exc:
+        remux(src, dst, metadata={"AIGC": "{}"})
+    assert_one_line(exc, src)
+    assert not dst.exists()

@@ -1,63 +1,28 @@
-"""SQLite manifest repository: records, reservations, and several writers at once."""
+"""SQLite backend specifics: bad files, and repositories made before versioned migrations."""
 
 from __future__ import annotations
 
-import multiprocessing
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from provenance.errors import RepositoryError
-from provenance.repository import ManifestRecord, SQLiteRepository
+from provenance.errors import InputError, RepositoryError
+from provenance.repository import SQLiteRepository, open_repository
+from provenance.repository.migrations import SQLITE, latest
 from provenance.watermark import ContentId
 
-
-def _record(content_id: ContentId, face: str = "face-1") -> ManifestRecord:
-    return ManifestRecord(
-        content_id=content_id,
-        manifest_store=b"store-" + content_id.to_bytes(),
-        mime="image/png",
-        face_id=face,
-        license_id="lic_x",
-        watermark_alg="alg",
-        asset_sha256="00" * 32,
-        created_at=datetime.now(UTC),
-    )
-
-
-def test_reserve_complete_get(tmp_path: Path) -> None:
-    with SQLiteRepository(tmp_path / "r.sqlite") as repo:
-        cid = repo.reserve(0x1234)
-        assert cid.issuer == 0x1234
-        assert repo.get(cid) is None  # reserved is not yet resolvable
-        repo.complete(_record(cid))
-        stored = repo.get(cid)
-        assert stored is not None and stored.manifest_store == b"store-" + cid.to_bytes()
-        assert repo.count() == 1
-        assert [r.content_id for r in repo.by_face("face-1")] == [cid]
-        assert repo.by_face("face-2") == []
-
-
-def test_complete_requires_reservation(tmp_path: Path) -> None:
-    with SQLiteRepository(tmp_path / "r.sqlite") as repo:
-        with pytest.raises(RepositoryError, match="not reserved"):
-            repo.complete(_record(ContentId.mint(1)))
-        cid = repo.reserve(1)
-        repo.complete(_record(cid))
-        with pytest.raises(RepositoryError, match="not reserved"):
-            repo.complete(_record(cid))
-
-
-def test_release_frees_only_reservations(tmp_path: Path) -> None:
-    with SQLiteRepository(tmp_path / "r.sqlite") as repo:
-        done, dropped = repo.reserve(1), repo.reserve(1)
-        repo.complete(_record(done))
-        repo.release(done)
-        repo.release(dropped)
-        assert repo.get(done) is not None
-        with pytest.raises(RepositoryError):
-            repo.complete(_record(dropped))
+# The schema exactly as the SDK created it before migrations were versioned (user_version 1).
+_UNVERSIONED_SCHEMA = """
+CREATE TABLE manifests (
+    content_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('reserved', 'complete')),
+    reserved_at TEXT NOT NULL, manifest_store BLOB, mime TEXT, face_id TEXT,
+    license_id TEXT, watermark_alg TEXT, asset_sha256 TEXT, created_at TEXT);
+CREATE INDEX manifests_face ON manifests (face_id, created_at);
+PRAGMA user_version=1;
+"""
 
 
 def test_not_a_database(tmp_path: Path) -> None:
@@ -67,23 +32,41 @@ def test_not_a_database(tmp_path: Path) -> None:
         SQLiteRepository(path).count()
 
 
-def _writer(path: str, n: int) -> list[str]:
-    ids = []
-    with SQLiteRepository(Path(path)) as repo:
-        for _ in range(n):
-            cid = repo.reserve(7)
-            repo.complete(_record(cid, face="face-concurrent"))
-            ids.append(cid.hex)
-    return ids
+def test_missing_file_is_an_error_when_not_creating(tmp_path: Path) -> None:
+    path = tmp_path / "typo.sqlite"
+    with pytest.raises(InputError, match="no such repository file"):
+        open_repository(path, create=False)
+    assert not path.exists()
 
 
-def test_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "shared.sqlite"
-    SQLiteRepository(path).close()
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        batches = pool.starmap(_writer, [(str(path), 40)] * 4)
-    minted = [cid for batch in batches for cid in batch]
-    assert len(set(minted)) == 160
-    with SQLiteRepository(path) as repo:
-        assert repo.count() == 160
-        assert {r.content_id.hex for r in repo.by_face("face-concurrent")} == set(minted)
+def test_unversioned_repository_is_adopted(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with sqlite3.connect(path) as old:
+        old.executescript(_UNVERSIONED_SCHEMA)
+        old.execute(
+            "INSERT INTO manifests VALUES ('00070000000000aa', 'complete', ?, ?, 'image/png', "
+            "'face-old', 'lic_old', 'alg', ?, ?)",
+            (created.isoformat(), b"old-store", "11" * 32, created.isoformat()),
+        )
+    old.close()
+    with open_repository(path) as repo:
+        record = repo.get(ContentId.from_hex("00070000000000aa"))
+        assert record is not None and record.manifest_store == b"old-store"
+        assert record.created_at == created
+        assert repo.reserve(7).issuer == 7
+    with sqlite3.connect(path) as db:
+        versions = db.execute("SELECT version, name FROM schema_version").fetchall()
+        (user_version,) = db.execute("PRAGMA user_version").fetchone()
+    db.close()
+    assert versions == [(m.version, m.name) for m in SQLITE]
+    assert user_version == latest(SQLITE)
+
+
+def test_newer_user_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version={latest(SQLITE) + 1}")
+    db.close()
+    with pytest.raises(RepositoryError, match="newer than this SDK"):
+        open_repository(path)
