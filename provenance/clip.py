@@ -40,13 +40,20 @@ from numpy.typing import NDArray
 from . import _c2pa
 from ._internal.files import read_input, sha256_file
 from .consent import License
-from .errors import ImageTooSmallError, InputError, OutputExistsError, WatermarkError
+from .errors import (
+    EncodingError,
+    ImageTooSmallError,
+    InputError,
+    OutputExistsError,
+    WatermarkError,
+)
 from .fingerprint import TimelineBuilder
 from .labels import build_xmp
 from .ledger import MediaKind
 from .manifest import ClipFacts, DeclaredUse, StampClaims, build_definition
 from .media import (
     Encoding,
+    FrameHook,
     Progress,
     VideoWriter,
     YuvFrame,
@@ -81,6 +88,10 @@ _MIN_CLIP_SHORT = 270
 _MIN_CLIP_LONG = 480
 # The poster thumbnail's long edge: enough to recognise the face in a report.
 _POSTER_EDGE = 480
+# Frames marked ahead of the encoder, in a worker thread: the mark then overlaps decoding
+# and x264's own threads instead of waiting its turn (benchmarks/README.md, stamp vs
+# transcode). Each frame in flight is one decoded frame's planes, 3 MB at 1080p.
+_MARK_AHEAD = 2
 # How long the visible label shows from the first frame: GB 45438 asks for at least 2 s at
 # normal speed on the opening frames; the extra second absorbs frame-rate changes and
 # players that start a few frames in.
@@ -158,7 +169,8 @@ class _ClipSession:
         return {"AIGC": self.aigc.to_json()}
 
     def mark(self, frame: YuvFrame, time_s: float) -> None:
-        """Label and watermark one frame in place and note what the manifest needs from it.
+        """Label and watermark one frame (``y`` becomes the marked plane) and note what the
+        manifest needs from it.
 
         ``time_s`` is the frame's presentation time; the fingerprint timeline counts from
         the first frame, as a verifier of a re-encoded copy will. The visible label goes
@@ -172,7 +184,7 @@ class _ClipSession:
         offset_ms = round((time_s - self.first_time) * 1000)
         if self.overlay is not None and offset_ms < VISIBLE_LABEL_MS:
             self.overlay.apply_yuv(frame)
-        frame.y[...] = self.marker.mark(frame.y)
+        frame.y = self.marker.mark(frame.y)
         if self.poster is None:
             self.poster = _poster(frame)
         self.timeline.offer(offset_ms, frame.y, full_range=frame.full_range)
@@ -347,6 +359,7 @@ def stamp_video(
             on_frame,
             progress=progress,
             metadata=session.metadata,
+            hook_ahead=_MARK_AHEAD,
         )
         return session.finish(
             encoded,
@@ -411,9 +424,11 @@ class StampedVideoWriter:
     """A stamped MP4 written frame by frame, for renderers that make frames themselves.
 
     Consent is checked and the content ID reserved when the writer opens, so an
-    out-of-scope use is refused before the first frame is rendered. Frames are marked and
-    encoded as they arrive; :meth:`close` signs the MP4 and moves it into place. Leaving the
-    ``with`` block by an exception discards everything and releases the ID.
+    out-of-scope use is refused before the first frame is rendered. Frames are marked in a
+    worker thread (at most two behind the caller, in order) and encoded as soon as they are
+    marked, so marking overlaps the rendering of the next frames; :meth:`close` signs the
+    MP4 and moves it into place. Leaving the ``with`` block by an exception discards
+    everything and releases the ID.
 
     Raises (on open):
         OutputExistsError, ConsentError, ScopeViolationError, ImageTooSmallError.
@@ -453,6 +468,8 @@ class StampedVideoWriter:
         )
         self._progress = _Throttle(progress, total)
         self._result: StampedClip | None = None
+        self._pushed = self._writer_frames = 0
+        self._hook = FrameHook(self._mark, _MARK_AHEAD)
         try:
             self._encoded = self._session.temporary(".mp4")
             self._writer = VideoWriter(
@@ -486,13 +503,20 @@ class StampedVideoWriter:
     def write_rgb(self, rgb: NDArray[np.uint8]) -> None:
         """Mark and encode the next frame, given as ``(H, W, 3)`` RGB ``uint8``.
 
+        The frame is converted at once (``rgb`` may be reused when this returns) and
+        marked in a worker thread while the caller renders the next ones; a marking error
+        is raised by a later write or by :meth:`close`.
+
         Raises:
             InputError: wrong shape, dtype or size.
         """
         self._write(YuvFrame.from_rgb(self._checked_rgb(rgb)))
 
     def write_yuv(self, y: NDArray[np.uint8], u: NDArray[np.uint8], v: NDArray[np.uint8]) -> None:
-        """Mark and encode the next frame, given as 4:2:0 planes (``y`` is not modified).
+        """Mark and encode the next frame, given as 4:2:0 planes (none is modified).
+
+        The planes are copied at once (they may be reused when this returns) and marked as
+        :meth:`write_rgb` says.
 
         Raises:
             InputError: plane shapes do not match the writer's size.
@@ -501,13 +525,15 @@ class StampedVideoWriter:
         expected = [(height, width), (height // 2, width // 2), (height // 2, width // 2)]
         if [getattr(p, "shape", None) for p in (y, u, v)] != expected:
             raise InputError(f"{self._session.destination}: expected 4:2:0 planes {expected}")
-        self._write(YuvFrame(y=np.array(y, dtype=np.uint8), u=u, v=v))
+        y, u, v = (np.array(plane, dtype=np.uint8) for plane in (y, u, v))
+        self._write(YuvFrame(y=y, u=u, v=v))
 
     def close(self) -> StampedClip:
         """Flush the encoder, sign the MP4, store the manifest, move it into place."""
         if self._result is not None:
             return self._result
         try:
+            self._encode(self._hook.drain())
             self._writer.close()
             frames = self._session.frames
             self._result = self._session.finish(
@@ -521,12 +547,14 @@ class StampedVideoWriter:
         except BaseException:
             self._discard()
             raise
+        self._hook.close()
         self._session.cleanup()
         return self._result
 
     def abort(self) -> None:
         """Discard the clip: no output, the ID released."""
         if self._result is None:
+            self._hook.close()
             with contextlib.suppress(Exception):
                 self._writer.close()
             self._discard()
@@ -546,12 +574,22 @@ class StampedVideoWriter:
             self.abort()
 
     def _write(self, frame: YuvFrame) -> None:
-        index = self._session.frames
-        frame.pts = index
+        if self._result is not None:
+            raise EncodingError(f"{self._session.destination}: the writer is closed")
+        frame.pts = self._pushed
         frame.time_base = 1 / self._fps
-        self._session.mark(frame, float(index / self._fps))
-        self._writer.write(frame)
-        self._progress(index + 1)
+        self._pushed += 1
+        self._encode(self._hook.push(frame))
+
+    def _mark(self, frame: YuvFrame) -> None:
+        # In the hook's worker thread, one frame at a time, in the order written.
+        self._session.mark(frame, float((frame.pts or 0) / self._fps))
+
+    def _encode(self, frames: list[YuvFrame]) -> None:
+        for frame in frames:
+            self._writer.write(frame)
+            self._writer_frames += 1
+            self._progress(self._writer_frames)
 
     def _checked_rgb(self, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
         if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8:
@@ -563,6 +601,7 @@ class StampedVideoWriter:
         return rgb
 
     def _discard(self) -> None:
+        self._hook.close()
         self._session.abort()
         self._session.cleanup()
 

@@ -73,7 +73,9 @@ DEFAULT_TOLERANCE = 16
 
 # Limited-range ("TV") Y spans 16..235; this table stretches it to 0..255 as BT.601 full
 # range, which is what Pillow's RGB-to-L conversion produces for the same picture.
-_EXPAND_LIMITED = np.clip(np.rint((np.arange(256) - 16) * (255 / 219)), 0, 255).astype(np.uint8)
+_EXPAND_LIMITED: list[int] = (
+    np.clip(np.rint((np.arange(256) - 16) * (255 / 219)), 0, 255).astype(np.uint8).tolist()
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,8 +193,12 @@ def luma_fingerprint(y: NDArray[np.uint8], *, full_range: bool, grid: int = GRID
     """
     if y.ndim != 2 or y.dtype != np.uint8:
         raise ValueError(f"a luma plane is a 2-D uint8 array, got {y.dtype} {y.shape}")
-    plane = y if full_range else _EXPAND_LIMITED[y]
-    return _cells(Image.fromarray(np.ascontiguousarray(plane), "L"), grid)
+    luma = Image.fromarray(np.ascontiguousarray(y), "L")
+    if not full_range:
+        # Pillow's table lookup: the same bytes as indexing the array, 3x faster at 1080p,
+        # and a clip's timeline looks at about a third of its frames.
+        luma = luma.point(_EXPAND_LIMITED)
+    return _cells(luma, grid)
 
 
 def _cells(luma: Image.Image, grid: int) -> Fingerprint:

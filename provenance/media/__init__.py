@@ -15,6 +15,7 @@ from .image import (
 from .video import (
     Colour,
     Encoding,
+    FrameHook,
     Progress,
     SampledFrame,
     TranscodeResult,
@@ -36,6 +37,7 @@ from .video import (
 __all__ = [
     "Colour",
     "Encoding",
+    "FrameHook",
     "ImageFormat",
     "LoadedImage",
     "Progress",

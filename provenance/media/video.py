@@ -25,7 +25,9 @@ import logging
 import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -53,6 +55,7 @@ from ..errors import EncodingError, InputError, UnsupportedMediaError
 __all__ = [
     "Colour",
     "Encoding",
+    "FrameHook",
     "Progress",
     "SampledFrame",
     "TranscodeResult",
@@ -1192,19 +1195,80 @@ class _ProgressClock:
             self._callback(Progress(frames=frames, total=self._total, elapsed_s=now - self._start))
 
 
+class FrameHook:
+    """Runs ``on_frame`` on each frame, in order, up to ``ahead`` frames before its use.
+
+    With ``ahead`` 0 the hook runs inline. Otherwise one worker thread runs it (one frame
+    at a time, in the order pushed, so a stateful hook sees the frames as the encoder
+    will) while the caller decodes or renders the next frames and the encoder works on
+    earlier ones; numpy, OpenCV and FFmpeg release the GIL, so on two cores they overlap.
+    At most ``ahead`` + 1 frames are in flight: memory stays constant. An exception in
+    the hook is raised by the :meth:`push` or :meth:`drain` that would have returned its
+    frame. Use as a context manager, or call :meth:`close`.
+
+    Example:
+        >>> with FrameHook(mark, ahead=2) as hook:  # doctest: +SKIP
+        ...     for frame in frames:
+        ...         for ready in hook.push(frame):
+        ...             writer.write(ready)
+        ...     for ready in hook.drain():
+        ...         writer.write(ready)
+    """
+
+    def __init__(self, on_frame: Callable[[YuvFrame], None], ahead: int) -> None:
+        self._on_frame, self._ahead = on_frame, ahead
+        self._pool = ThreadPoolExecutor(1, "on-frame") if ahead > 0 else None
+        self._pending: deque[tuple[YuvFrame, Future[None]]] = deque()
+
+    def push(self, frame: YuvFrame) -> list[YuvFrame]:
+        """Start the hook on ``frame``; return the frames whose hook has finished, in order."""
+        if self._pool is None:
+            self._on_frame(frame)
+            return [frame]
+        self._pending.append((frame, self._pool.submit(self._on_frame, frame)))
+        ready = []
+        while len(self._pending) > self._ahead:
+            ready.append(self._ready())
+        return ready
+
+    def drain(self) -> list[YuvFrame]:
+        """Wait for the frames still in flight; return them in order."""
+        ready = []
+        while self._pending:
+            ready.append(self._ready())
+        return ready
+
+    def close(self) -> None:
+        """Stop the worker; frames still in flight are dropped."""
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> FrameHook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ready(self) -> YuvFrame:
+        frame, hooked = self._pending.popleft()
+        hooked.result()  # re-raises the hook's exception here, in the caller's thread
+        return frame
+
+
 def _transcode_streams(
     src: Path,
     info: VideoInfo,
     source: InputContainer,
     encoder: _VideoEncoder,
     audio: _Audio | None,
-    on_frame: Callable[[YuvFrame], None],
+    hook: FrameHook,
     clock: _ProgressClock,
 ) -> None:
-    """Demux in file order: video through on_frame and the encoder, audio to the muxer.
+    """Demux in file order: video through the hook and the encoder, audio to the muxer.
 
-    Only the muxer's interleaving queue and the encoder's lookahead hold frames, so memory
-    does not grow with the clip.
+    Only the muxer's interleaving queue, the hook's few frames in flight and the encoder's
+    lookahead hold frames, so memory does not grow with the clip.
     """
     video = _video_stream(src, source)
     video.thread_type = "AUTO"
@@ -1212,6 +1276,16 @@ def _transcode_streams(
     if audio is not None:
         streams.append(source.streams.audio[0])
     converter = _ToYuv420()
+    # The source's timing of each frame in flight, in order: restored before encoding in
+    # case the hook touched more than the planes.
+    timing: deque[tuple[int | None, Fraction | None, int | None]] = deque()
+
+    def encode(frames: list[YuvFrame]) -> None:
+        for frame in frames:
+            frame.pts, frame.time_base, duration = timing.popleft()
+            encoder.encode(frame, duration=duration)
+            clock.tick(encoder.frames)
+
     for packet in _demux(src, source, *streams):
         # Test the stream, not stream_index: the empty flush packets demux adds at the end
         # all carry stream_index 0.
@@ -1220,13 +1294,10 @@ def _transcode_streams(
                 audio.feed(packet)
             continue
         for frame in _decode(src, video, packet):
-            yuv = converter.convert(frame)
-            on_frame(yuv)
-            # Keep the source's timestamp even if on_frame touched more than the planes.
-            yuv.pts, yuv.time_base = frame.pts, frame.time_base
             duration = frame.duration if frame.time_base == encoder.time_base else None
-            encoder.encode(yuv, duration=duration)
-            clock.tick(encoder.frames)
+            timing.append((frame.pts, frame.time_base, duration))
+            encode(hook.push(converter.convert(frame)))
+    encode(hook.drain())
     if info.frame_count is not None and encoder.frames != info.frame_count:
         _logger.warning(
             "%s: decoded %d frames, the index lists %d", src, encoder.frames, info.frame_count
@@ -1241,11 +1312,15 @@ def transcode(
     *,
     progress: Callable[[Progress], None] | None = None,
     metadata: Mapping[str, str] | None = None,
+    hook_ahead: int = 0,
 ) -> TranscodeResult:
     """Re-encode ``src`` (MP4, MOV, MKV or WebM) to an MP4 at ``dst``, frame by frame.
 
     Every video frame is decoded, converted to 8-bit 4:2:0 if needed, handed to
-    ``on_frame`` (which may change ``frame.y`` in place) and encoded. Each output frame
+    ``on_frame`` (which may change ``frame.y`` in place) and encoded. With ``hook_ahead``
+    above 0, ``on_frame`` runs in a worker thread up to that many frames ahead of the
+    encoder, overlapping with decoding and encoding; it is still called once per frame, in
+    order, never two at a time, and an exception it raises stops the transcode. Each output frame
     keeps its source timestamp (variable frame rate stays variable), and the rotation and
     colour tags are copied. The first audio stream is copied packet for packet, or
     re-encoded to AAC if MP4 players cannot take its codec (Vorbis, PCM). Subtitle and
@@ -1279,7 +1354,8 @@ def transcode(
             )
             audio = _Audio(src, source.streams.audio[0], output) if source.streams.audio else None
             clock = _ProgressClock(progress, info.frame_count)
-            _transcode_streams(src, info, source, encoder, audio, on_frame, clock)
+            with FrameHook(on_frame, hook_ahead) as hook:
+                _transcode_streams(src, info, source, encoder, audio, hook, clock)
             encoder.flush()
             if audio is not None:
                 audio.flush()

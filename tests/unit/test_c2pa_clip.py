@@ -8,6 +8,7 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -301,6 +302,63 @@ def test_quicktime_signs_and_reads_trusted(
     tampered.write_bytes(_flip_in_mdat(signed.path.read_bytes()))
     reading = _read_file(tampered, anchors, mime="video/quicktime")
     assert reading.failure_codes == ("assertion.bmffHash.mismatch",)
+
+
+class _Reads(io.BytesIO):
+    """A stream that notes the largest single read c2pa asks of it: its buffer's size."""
+
+    largest = 0
+
+    def readinto(self, buffer: Any) -> int:
+        self.largest = max(self.largest, len(buffer))
+        return super().readinto(buffer)
+
+
+MIB = 1 << 20
+
+
+def _noisy_mp4() -> bytes:
+    """An MP4 whose mdat spans several of c2pa's 1 MiB Merkle leaves (lossless noise)."""
+    noise = np.random.default_rng(3).integers(0, 256, (24, HEIGHT, WIDTH, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=Fraction(FPS))
+        assert isinstance(stream, VideoStream)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.options = {"preset": "ultrafast", "qp": "0"}
+        for rgb in noise:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode())
+    return buffer.getvalue()
+
+
+def test_media_data_is_hashed_in_bounded_pieces(
+    signer: SigningIdentity, anchors: TrustAnchors
+) -> None:
+    # Hashed whole, the mdat would be read in one piece the size of the clip (up to 256 MiB,
+    # twice); as a Merkle tree of 1 MiB leaves, signing and reading stay small at any length.
+    # Signing hashes c2pa's own copy, out of sight; reading hashes the stream it is given.
+    clip = _noisy_mp4()
+    assert len(clip) > 3 * MIB
+    source, destination = _Reads(clip), _Reads()
+    definition = build_definition(_claims(_clip_facts(_encode("mp4"))), title="n.mp4")
+    store = _c2pa.sign_stream(
+        definition, signer, mime="video/mp4", source=source, destination=destination
+    )
+    assert source.largest <= MIB
+    signed = _Reads(destination.getvalue())
+    reading = _c2pa.read(mime="video/mp4", asset=signed, trust=anchors)
+    assert reading is not None
+    assert reading.state is ValidationState.TRUSTED, reading.failures
+    assert signed.largest <= MIB
+    # Every leaf is bound: a bit flipped in the last MiB of media data is caught.
+    tampered = bytearray(destination.getvalue())
+    tampered[-MIB // 2] ^= 0x01
+    reading = _c2pa.read(mime="video/mp4", asset=bytes(tampered), trust=anchors)
+    assert reading is not None and reading.failure_codes == ("assertion.bmffHash.mismatch",)
+    # The store alone (a still taken from the clip) still fails only on the binding.
+    alone = _c2pa.read_store(store, trust=anchors)
+    assert alone.failure_codes == ("assertion.bmffHash.mismatch",)
 
 
 def test_streams_are_used_from_the_start(signer: SigningIdentity, anchors: TrustAnchors) -> None:

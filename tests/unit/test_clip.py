@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
+from numpy.typing import NDArray
 
 from provenance import _c2pa
 from provenance.clip import StampedVideoWriter, stamp_video
@@ -22,6 +23,7 @@ from provenance.media.synthetic import avatar_clip_frame
 from provenance.owner import OwnerKey
 from provenance.stamp import Stamper
 from provenance.verify import Verdict, Verifier
+from provenance.watermark.luma import LumaMarker
 from provenance.workspace import Workspace
 
 
@@ -91,6 +93,66 @@ def test_writer_takes_yuv_planes_without_touching_them(
             writer.write_yuv(frame.y, frame.u, frame.v)
     assert np.array_equal(frame.y, y_before)
     assert writer.result.frames == 3
+
+
+def test_writer_copies_planes_a_renderer_reuses(
+    license: License, stamper: Stamper, tmp_path: Path
+) -> None:
+    # Frames are marked and encoded after write_yuv returns: a renderer that refills one
+    # buffer for every frame must still get each frame as it was when written.
+    levels = [60, 120, 180, 90, 150, 200]
+    y, u, v = (
+        np.empty((272, 480), np.uint8),
+        np.empty((136, 240), np.uint8),
+        np.empty((136, 240), np.uint8),
+    )
+    out = tmp_path / "reused.mp4"
+    with StampedVideoWriter(
+        stamper, out, license=license, purpose="education", width=480, height=272,
+        fps=Fraction(30),
+    ) as writer:  # fmt: skip
+        for level in levels:
+            y[...], u[...], v[...] = level, 256 - level, 128
+            writer.write_yuv(y, u, v)
+            y[...] = u[...] = v[...] = 0  # the renderer starts on the next frame at once
+    with av.open(str(out)) as container:
+        # yuv420p as one array: 272 rows of Y, then U and V, 68 rows each.
+        planes = [frame.to_ndarray() for frame in container.decode(video=0)]
+    assert [float(p[:272].mean()) for p in planes] == pytest.approx(levels, abs=3)
+    assert [float(p[272:340].mean()) for p in planes] == pytest.approx(
+        [256 - level for level in levels], abs=3
+    )
+
+
+def test_marking_error_in_the_worker_leaves_nothing(
+    workspace: Workspace,
+    license: License,
+    stamper: Stamper,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    mark = LumaMarker.mark
+
+    def failing(self: LumaMarker, luma: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        calls.append(1)
+        if len(calls) == 3:
+            raise WatermarkError("marker failed on frame 3")
+        return mark(self, luma)
+
+    monkeypatch.setattr(LumaMarker, "mark", failing)
+    out = tmp_path / "failed.mp4"
+    before = workspace.repository().count()
+    with pytest.raises(WatermarkError, match="frame 3"):
+        with StampedVideoWriter(
+            stamper, out, license=license, purpose="education", width=480, height=272,
+            fps=Fraction(30),
+        ) as writer:  # fmt: skip
+            for index in range(8):
+                writer.write_rgb(avatar_clip_frame(index, 272, 480))
+    assert len(calls) < 8  # the failure stopped the writer within a frame or two
+    assert list(tmp_path.iterdir()) == []
+    assert workspace.repository().count() == before
 
 
 def test_refused_use_fails_when_the_writer_opens(

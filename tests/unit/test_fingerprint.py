@@ -105,6 +105,13 @@ def test_luma_fingerprint_of_limited_range_plane_matches_rgb(grid: int) -> None:
     assert raw.max_cell_difference > 8
 
 
+def test_luma_fingerprint_stretches_limited_range_exactly() -> None:
+    y = _limited_y(avatar_frame(240, 320, seed=4))
+    stretched = np.clip(np.rint((y.astype(np.float64) - 16) * (255 / 219)), 0, 255)
+    expected = luma_fingerprint(stretched.astype(np.uint8), full_range=True, grid=CLIP_GRID)
+    assert luma_fingerprint(y, full_range=False, grid=CLIP_GRID).encode() == expected.encode()
+
+
 def test_luma_fingerprint_full_range_is_the_plane_itself() -> None:
     rgb = avatar_frame(64, 64, seed=1)
     luma = np.asarray(Image.fromarray(rgb).convert("L"), dtype=np.uint8)

@@ -6,6 +6,8 @@ Every clip is made here with PyAV: tiny, a second or two, so the file stays fast
 from __future__ import annotations
 
 import io
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -495,6 +497,52 @@ def test_failing_on_frame_removes_the_output(clips: Callable[..., Path], tmp_pat
     with pytest.raises(RuntimeError, match="engine failed"):
         transcode(clips("plain.mp4"), dst, FAST, explode)
     assert not dst.exists()
+
+
+def test_hook_ahead_runs_in_order_in_one_worker(clips: Callable[..., Path], tmp_path: Path) -> None:
+    src = clips("plain.mp4")
+    seen: list[float] = []
+    threads: set[int] = set()
+    busy = threading.Lock()
+
+    def brighten(frame: YuvFrame) -> None:
+        assert busy.acquire(blocking=False), "the hook ran twice at once"
+        try:
+            threads.add(threading.get_ident())
+            assert frame.time is not None
+            seen.append(frame.time)
+            time.sleep(0.002)  # let the decoder run ahead, as a real mark does
+            frame.y += 20
+        finally:
+            busy.release()
+
+    dst = tmp_path / "out.mp4"
+    result = transcode(src, dst, Encoding(preset="ultrafast", crf=10), brighten, hook_ahead=2)
+    before, after = decode(src), decode(dst)
+    assert result.frames == len(seen) == 30
+    assert seen == sorted(seen) and seen == before.times
+    assert threads and threading.get_ident() not in threads
+    # Every frame was encoded after its hook finished, with the source's timestamps.
+    assert after.times == before.times
+    shift = np.array(after.luma_means) - np.array(before.luma_means)
+    assert shift == pytest.approx(20.0, abs=1.5)
+
+
+def test_failing_hook_ahead_stops_and_removes_the_output(
+    clips: Callable[..., Path], tmp_path: Path
+) -> None:
+    dst = tmp_path / "out.mp4"
+    calls: list[float | None] = []
+
+    def explode(frame: YuvFrame) -> None:
+        calls.append(frame.time)
+        if frame.time and frame.time > 0.5:
+            raise RuntimeError("watermark engine failed")
+
+    with pytest.raises(RuntimeError, match="engine failed"):
+        transcode(clips("plain.mp4"), dst, FAST, explode, hook_ahead=2)
+    assert not dst.exists()
+    assert len(calls) < 30  # the decoder stopped within a few frames of the failure
 
 
 def test_progress_reports_the_end(clips: Callable[..., Path], tmp_path: Path) -> None:
