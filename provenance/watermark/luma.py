@@ -30,6 +30,8 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -69,6 +71,8 @@ _MAX_BOOST = 3.0
 # strength, and the floor flat areas keep so flat frames still carry a mark.
 _MASK_FULL_AT = 3.0
 _MASK_FLOOR = 0.4
+# The residual (|r| < 7 levels) is rounded and lifted into unsigned 8 bits around this.
+_LIFT = 128.0
 
 
 def _luma_of(rgb: NDArray[np.uint8]) -> Plane:
@@ -165,6 +169,7 @@ class LumaMarker:
         self._signs = encode_payload(content_id).astype(np.float64) * 2 - 1
         self._follow = follow_motion
         self._tracker: CameraTracker | None = None
+        self._last: _Marked | None = None
 
     @property
     def offset(self) -> tuple[float, float]:
@@ -187,8 +192,20 @@ class LumaMarker:
             ImageTooSmallError: the plane is below 144x144.
             InputError: ``luma`` is not an ``(H, W)`` ``uint8`` array.
         """
-        residual = self.residual(luma)
-        return np.asarray(cv2.add(luma, residual, dtype=cv2.CV_8U), dtype=np.uint8)
+        check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
+        small = _thumbnail(luma)
+        last = self._last
+        if last is not None and last.lifted.shape == luma.shape and _same(small, last.small):
+            # The same host gives the same tracking, projection and mask: the same residual.
+            lifted = last.lifted
+        else:
+            lifted = cv2.convertScaleAbs(self._residual_of(small, luma.shape), beta=_LIFT)
+            if self._follow:
+                self._last = _Marked(small, lifted)
+        # Saturating u8 arithmetic on the lifted, rounded residual: a float add of the
+        # residual to the plane costs twice as much and rounds the same.
+        marked = cv2.addWeighted(luma, 1.0, lifted, 1.0, -_LIFT, dtype=cv2.CV_8U)
+        return np.asarray(marked, dtype=np.uint8)
 
     def mark_rgb(self, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """Return a marked copy of the next RGB frame: the luma residual added to R, G and B.
@@ -205,10 +222,11 @@ class LumaMarker:
     def residual(self, luma: Plane) -> Float32Array:
         """The float residual for the next frame's luma plane (added, then rounded)."""
         check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
-        height, width = luma.shape
+        return self._residual_of(_thumbnail(luma), luma.shape)
+
+    def _residual_of(self, small: Float32Array, shape: tuple[int, ...]) -> Float32Array:
+        height, width = shape
         pattern = pattern_for(portrait=height > width)
-        rows, cols = pattern.shape
-        small = shrink(luma, FINE_SCALE * cols, FINE_SCALE * rows)
         place = self._track(small, pattern) if self._follow else Placement()
         fine = highpass(small)
         # (2): the host is read in the same geometry the residual is rendered in, or ISS
@@ -239,6 +257,25 @@ class LumaMarker:
         payload = amplitude.astype(np.float32)[pattern.bit_of] * pattern.chips
         grid: Float32Array = mask * (payload + _SYNC_STRENGTH * pattern.sync)
         return grid
+
+
+@dataclass(frozen=True)
+class _Marked:
+    """The last frame a clip marker computed: its host thumbnail and lifted residual."""
+
+    small: Float32Array
+    lifted: Plane
+
+
+def _thumbnail(luma: Plane) -> Float32Array:
+    """The host at twice the grid's resolution, which everything the marker measures reads."""
+    height, width = luma.shape
+    rows, cols = pattern_for(portrait=height > width).shape
+    return shrink(luma, FINE_SCALE * cols, FINE_SCALE * rows)
+
+
+def _same(a: Float32Array, b: Float32Array) -> bool:
+    return a.shape == b.shape and cv2.norm(a, b, cv2.NORM_INF) == 0
 
 
 def _limit_outliers(cells: Float32Array) -> Float32Array:
