@@ -199,7 +199,9 @@ class LumaMarker:
             # The same host gives the same tracking, projection and mask: the same residual.
             lifted = last.lifted
         else:
-            lifted = cv2.convertScaleAbs(self._residual_of(small, luma.shape), beta=_LIFT)
+            lifted = np.asarray(
+                cv2.convertScaleAbs(self._residual_of(small, luma.shape), beta=_LIFT), np.uint8
+            )
             if self._follow:
                 self._last = _Marked(small, lifted)
         # Saturating u8 arithmetic on the lifted, rounded residual: a float add of the
