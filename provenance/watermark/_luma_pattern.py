@@ -288,4 +288,7 @@ def _zoomed_maps(
     rows, cols = shape
     map_y = np.broadcast_to(_cell_positions(rows, offset[0], zoom, scale)[:, None], shape)
     map_x = np.broadcast_to(_cell_positions(cols, offset[1], zoom, scale)[None, :], shape)
-    return np.ascontiguousarray(map_x), np.ascontiguousarray(map_y)
+    maps = np.ascontiguousarray(map_x), np.ascontiguousarray(map_y)
+    for shared in maps:
+        shared.flags.writeable = False
+    return maps
