@@ -96,6 +96,10 @@ class _Strip:
         self._phase_to_shift = np.linalg.pinv(self._design)
         self.set_reference(reference)
 
+    def cover(self, mask: NDArray[np.uint8]) -> None:
+        """Set ``mask`` to 1 where this strip reads the thumbnail."""
+        mask[self._rows, self._cols] = 1
+
     def set_reference(self, coarse: Float32Array) -> None:
         """Measure later shifts from ``coarse``."""
         self._reference = self._spectrum(coarse)
@@ -162,6 +166,11 @@ def _peak(cross: Float32Array) -> tuple[tuple[int, int], float]:
     return (_centred(peak_y, height), _centred(peak_x, width)), response
 
 
+def _same_where(a: Float32Array, b: Float32Array, mask: NDArray[np.uint8]) -> bool:
+    """Whether ``a`` and ``b`` are equal wherever ``mask`` is set."""
+    return bool(cv2.norm(a, b, cv2.NORM_INF, mask) == 0)
+
+
 def _centred(position: int, size: int) -> int:
     """A circular peak position as a signed shift."""
     return position - size if position > size / 2 else position
@@ -205,9 +214,18 @@ class CameraTracker:
             _Strip(slice(rows - band_h, rows), middle_cols, reference),
         )
         self._base = self.placement
+        self._borders = np.zeros(reference.shape, np.uint8)
+        for strip in (self._left, self._right, self._top, self._bottom):
+            strip.cover(self._borders)
+        self._seen: Float32Array | None = None
 
     def update(self, coarse: Float32Array) -> Placement:
         """Track the next frame's thumbnail and return the pattern's placement for it."""
+        # Strips that show what they showed last frame measure what they measured then:
+        # a fixed camera keeps its placement without the four correlations.
+        if self._seen is not None and _same_where(coarse, self._seen, self._borders):
+            return self.placement
+        self._seen = coarse
         measured = [s.shift(coarse) for s in (self._left, self._right, self._top, self._bottom)]
         if statistics.median(m[2] for m in measured) <= self._MIN_RESPONSE:
             self._rebase(coarse)

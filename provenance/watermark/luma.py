@@ -30,6 +30,9 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -69,6 +72,8 @@ _MAX_BOOST = 3.0
 # strength, and the floor flat areas keep so flat frames still carry a mark.
 _MASK_FULL_AT = 3.0
 _MASK_FLOOR = 0.4
+# The residual (|r| < 7 levels) is rounded and lifted into unsigned 8 bits around this.
+_LIFT = 128.0
 
 
 def _luma_of(rgb: NDArray[np.uint8]) -> Plane:
@@ -165,6 +170,7 @@ class LumaMarker:
         self._signs = encode_payload(content_id).astype(np.float64) * 2 - 1
         self._follow = follow_motion
         self._tracker: CameraTracker | None = None
+        self._last: _Marked | None = None
 
     @property
     def offset(self) -> tuple[float, float]:
@@ -187,8 +193,22 @@ class LumaMarker:
             ImageTooSmallError: the plane is below 144x144.
             InputError: ``luma`` is not an ``(H, W)`` ``uint8`` array.
         """
-        residual = self.residual(luma)
-        return np.asarray(cv2.add(luma, residual, dtype=cv2.CV_8U), dtype=np.uint8)
+        check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
+        small = _thumbnail(luma)
+        last = self._last
+        if last is not None and last.lifted.shape == luma.shape and _same(small, last.small):
+            # The same host gives the same tracking, projection and mask: the same residual.
+            lifted = last.lifted
+        else:
+            lifted = np.asarray(
+                cv2.convertScaleAbs(self._residual_of(small, luma.shape), beta=_LIFT), np.uint8
+            )
+            if self._follow:
+                self._last = _Marked(small, lifted)
+        # Saturating u8 arithmetic on the lifted, rounded residual: a float add of the
+        # residual to the plane costs twice as much and rounds the same.
+        marked = cv2.addWeighted(luma, 1.0, lifted, 1.0, -_LIFT, dtype=cv2.CV_8U)
+        return np.asarray(marked, dtype=np.uint8)
 
     def mark_rgb(self, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """Return a marked copy of the next RGB frame: the luma residual added to R, G and B.
@@ -205,10 +225,11 @@ class LumaMarker:
     def residual(self, luma: Plane) -> Float32Array:
         """The float residual for the next frame's luma plane (added, then rounded)."""
         check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
-        height, width = luma.shape
+        return self._residual_of(_thumbnail(luma), luma.shape)
+
+    def _residual_of(self, small: Float32Array, shape: tuple[int, ...]) -> Float32Array:
+        height, width = shape
         pattern = pattern_for(portrait=height > width)
-        rows, cols = pattern.shape
-        small = shrink(luma, FINE_SCALE * cols, FINE_SCALE * rows)
         place = self._track(small, pattern) if self._follow else Placement()
         fine = highpass(small)
         # (2): the host is read in the same geometry the residual is rendered in, or ISS
@@ -233,12 +254,33 @@ class LumaMarker:
         )
         amplitude = self._signs * _PAYLOAD_STRENGTH - projection / np.maximum(gain, 1e-6)
         low, high = _PAYLOAD_STRENGTH / 2, _MAX_BOOST * _PAYLOAD_STRENGTH
-        amplitude = np.where(
-            self._signs > 0, np.clip(amplitude, low, high), np.clip(amplitude, -high, -low)
-        )
-        payload = amplitude.astype(np.float32)[pattern.bit_of] * pattern.chips
-        grid: Float32Array = mask * (payload + _SYNC_STRENGTH * pattern.sync)
+        # In the direction of each bit's sign: the signs are +-1, so this is exact.
+        amplitude = np.clip(amplitude * self._signs, low, high) * self._signs
+        # In place, in the order of mask * (payload + sync): 36,864 cells a frame.
+        grid: Float32Array = amplitude.astype(np.float32).take(pattern.bit_of)
+        grid *= pattern.chips
+        grid += _sync_part(portrait=pattern.shape[0] > pattern.shape[1])
+        grid *= mask
         return grid
+
+
+@dataclass(frozen=True)
+class _Marked:
+    """The last frame a clip marker computed: its host thumbnail and lifted residual."""
+
+    small: Float32Array
+    lifted: Plane
+
+
+def _thumbnail(luma: Plane) -> Float32Array:
+    """The host at twice the grid's resolution, which everything the marker measures reads."""
+    height, width = luma.shape
+    rows, cols = pattern_for(portrait=height > width).shape
+    return shrink(luma, FINE_SCALE * cols, FINE_SCALE * rows)
+
+
+def _same(a: Float32Array, b: Float32Array) -> bool:
+    return a.shape == b.shape and cv2.norm(a, b, cv2.NORM_INF) == 0
 
 
 def _limit_outliers(cells: Float32Array) -> Float32Array:
@@ -251,6 +293,15 @@ def _limit_outliers(cells: Float32Array) -> Float32Array:
 
 def _texture_mask(host: Float32Array) -> Float32Array:
     """Per-cell strength in [floor, 1]: full on texture, reduced on flat areas."""
-    activity = np.sqrt(cv2.GaussianBlur(host * host, (0, 0), 2.0))
-    mask: Float32Array = np.clip(activity / _MASK_FULL_AT, _MASK_FLOOR, 1.0).astype(np.float32)
+    mask = as_f32(cv2.GaussianBlur(host * host, (0, 0), 2.0))
+    np.sqrt(mask, out=mask)
+    mask /= _MASK_FULL_AT
+    np.clip(mask, _MASK_FLOOR, 1.0, out=mask)
     return mask
+
+
+@cache
+def _sync_part(portrait: bool) -> Float32Array:
+    """The sync chips at the sync strength, before the mask."""
+    part: Float32Array = _SYNC_STRENGTH * pattern_for(portrait).sync
+    return part

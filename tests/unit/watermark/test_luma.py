@@ -311,6 +311,47 @@ def test_static_shot_keeps_a_static_pattern() -> None:
     assert marker.offset == (0.0, 0.0) and marker.zoom == 1.0
 
 
+def test_a_pan_after_a_still_stretch_is_followed() -> None:
+    """Repeated frames reuse the last residual; the first moving frame is tracked again."""
+    canvas = _textured(540, 1100, seed=5)
+    marker = LumaMarker(CID)
+    still = _gray(np.ascontiguousarray(canvas[:, :960]))
+    first = marker.mark(still)
+    for _ in range(3):
+        assert np.array_equal(marker.mark(still), first)
+    for step in range(1, 6):
+        luma = _gray(np.ascontiguousarray(canvas[:, 8 * step : 8 * step + 960]))
+        assert ENGINE.read_soft_luma(marker.mark(luma)).hard_bits.tolist() == BITS.tolist()
+    assert marker.offset[1] == pytest.approx(-5 * 8 * 256 / 960, abs=0.3)
+    assert abs(marker.offset[0]) < 0.3
+
+
+def test_a_moving_centre_under_still_borders_gets_a_fresh_residual() -> None:
+    """Unchanged border strips skip tracking, not the host's projection and mask."""
+    luma = _gray(_textured(360, 640, seed=2))
+    moved = luma.copy()
+    moved[140:220, 280:360] = np.roll(luma[140:220, 280:360], 9, axis=1)
+    marker = LumaMarker(CID)
+    marker.mark(luma)
+    marked = marker.mark(moved)
+    assert marker.offset == (0.0, 0.0) and marker.zoom == 1.0
+    # The static placement is the still marker's: the same host gives the same frame.
+    assert np.array_equal(marked, LumaMarker(CID, follow_motion=False).mark(moved))
+    assert np.array_equal(marker.mark(luma), LumaMarker(CID, follow_motion=False).mark(luma))
+
+
+def test_integer_add_rounds_and_saturates_like_the_float_residual() -> None:
+    luma = _gray(_textured(360, 640, seed=3))
+    luma[:60] = 254
+    luma[60:120] = 1
+    residual = LumaMarker(CID, follow_motion=False).residual(luma)
+    expected = np.clip(np.rint(luma + residual), 0, 255)
+    marked = LumaMarker(CID, follow_motion=False).mark(luma)
+    off = np.abs(marked.astype(np.int16) - expected)
+    assert off.max() <= 1 and np.count_nonzero(off) < 1e-3 * off.size
+    assert marked[:60].max() == 255 and marked[60:120].min() == 0
+
+
 def test_flat_frames_get_a_weaker_mark() -> None:
     grey = np.full((360, 640, 3), 128, np.uint8)
     textured = _textured(360, 640, seed=4)
