@@ -202,13 +202,12 @@ class LumaMarker:
         check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
         small = _thumbnail(luma)
         last = self._last
-        same_size = last is not None and last.lifted.shape == luma.shape
-        if last is not None and same_size and _same(small, last.small):
+        if last is not None and last.lifted.shape == luma.shape and _same(small, last.small):
             # The same host gives the same tracking, projection and mask: the same residual.
             lifted = last.lifted
         else:
             grid, place = self._informed_grid(small, luma.shape)
-            if last is not None and last.grid is grid and last.place == place and same_size:
+            if last is not None and last.grid is grid and last.place == place:
                 lifted = last.lifted  # a reused grid at the same placement renders the same
             else:
                 height, width = luma.shape
