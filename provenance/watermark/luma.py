@@ -210,8 +210,7 @@ class LumaMarker:
             if last is not None and last.grid is grid and last.place == place:
                 lifted = last.lifted  # a reused grid at the same placement renders the same
             else:
-                height, width = luma.shape
-                residual = render(grid, height, width, place.offset, place.zoom)
+                residual = render(grid, *luma.shape, place.offset, place.zoom)
                 lifted = np.asarray(cv2.convertScaleAbs(residual, beta=_LIFT), np.uint8)
             if self._follow:
                 self._last = _Marked(small, lifted, grid, place)
