@@ -74,11 +74,6 @@ _MASK_FULL_AT = 3.0
 _MASK_FLOOR = 0.4
 # The residual (|r| < 7 levels) is rounded and lifted into unsigned 8 bits around this.
 _LIFT = 128.0
-# A clip marker reuses its last informed grid while the host thumbnail's mean absolute
-# change since the grid was computed stays at most this (luma levels), for at most this
-# many frames after it: the informed embedding is most of the marker's cost.
-_REUSE_CHANGE = 1.0
-_REUSE_FRAMES = 4
 
 
 def _luma_of(rgb: NDArray[np.uint8]) -> Plane:
@@ -176,7 +171,6 @@ class LumaMarker:
         self._follow = follow_motion
         self._tracker: CameraTracker | None = None
         self._last: _Marked | None = None
-        self._informed: _Informed | None = None
 
     @property
     def offset(self) -> tuple[float, float]:
@@ -206,14 +200,11 @@ class LumaMarker:
             # The same host gives the same tracking, projection and mask: the same residual.
             lifted = last.lifted
         else:
-            grid, place = self._informed_grid(small, luma.shape)
-            if last is not None and last.grid is grid and last.place == place:
-                lifted = last.lifted  # a reused grid at the same placement renders the same
-            else:
-                residual = render(grid, *luma.shape, place.offset, place.zoom)
-                lifted = np.asarray(cv2.convertScaleAbs(residual, beta=_LIFT), np.uint8)
+            lifted = np.asarray(
+                cv2.convertScaleAbs(self._residual_of(small, luma.shape), beta=_LIFT), np.uint8
+            )
             if self._follow:
-                self._last = _Marked(small, lifted, grid, place)
+                self._last = _Marked(small, lifted)
         # Saturating u8 arithmetic on the lifted, rounded residual: a float add of the
         # residual to the plane costs twice as much and rounds the same.
         marked = cv2.addWeighted(luma, 1.0, lifted, 1.0, -_LIFT, dtype=cv2.CV_8U)
@@ -238,29 +229,15 @@ class LumaMarker:
 
     def _residual_of(self, small: Float32Array, shape: tuple[int, ...]) -> Float32Array:
         height, width = shape
-        grid, place = self._informed_grid(small, shape)
-        return render(grid, height, width, place.offset, place.zoom)
-
-    def _informed_grid(
-        self, small: Float32Array, shape: tuple[int, ...]
-    ) -> tuple[Float32Array, Placement]:
-        """The frame's placement and ISS grid: a fresh grid, or the last one while it holds."""
-        height, width = shape
         pattern = pattern_for(portrait=height > width)
         place = self._track(small, pattern) if self._follow else Placement()
-        informed = self._informed
-        if informed is not None and informed.holds_for(small):
-            informed.reuses += 1
-            return informed.grid, place
         fine = highpass(small)
         # (2): the host is read in the same geometry the residual is rendered in, or ISS
         # would cancel a projection the detector never sees.
         host = sample_cells(fine, pattern.shape, place.offset, zoom=place.zoom)
         mask = _texture_mask(host)
         grid = self._grid(pattern, host, mask)
-        if self._follow:
-            self._informed = _Informed(small, grid)
-        return grid, place
+        return render(grid, height, width, place.offset, place.zoom)
 
     def _track(self, small: Float32Array, pattern: Pattern) -> Placement:
         coarse = as_f32(
@@ -289,30 +266,10 @@ class LumaMarker:
 
 @dataclass(frozen=True)
 class _Marked:
-    """The last frame a clip marker marked: its host thumbnail, grid, placement and residual."""
+    """The last frame a clip marker computed: its host thumbnail and lifted residual."""
 
     small: Float32Array
     lifted: Plane
-    grid: Float32Array
-    place: Placement
-
-
-@dataclass
-class _Informed:
-    """The last ISS grid a clip marker computed, the host thumbnail it was computed on, and
-    how many later frames have reused it."""
-
-    source: Float32Array
-    grid: Float32Array
-    reuses: int = 0
-
-    def holds_for(self, small: Float32Array) -> bool:
-        """Whether a frame with host thumbnail ``small`` may reuse this grid."""
-        return (
-            self.reuses < _REUSE_FRAMES
-            and small.shape == self.source.shape
-            and _mean_change(small, self.source) <= _REUSE_CHANGE
-        )
 
 
 def _thumbnail(luma: Plane) -> Float32Array:
@@ -324,10 +281,6 @@ def _thumbnail(luma: Plane) -> Float32Array:
 
 def _same(a: Float32Array, b: Float32Array) -> bool:
     return a.shape == b.shape and cv2.norm(a, b, cv2.NORM_INF) == 0
-
-
-def _mean_change(a: Float32Array, b: Float32Array) -> float:
-    return float(cv2.norm(a, b, cv2.NORM_L1)) / a.size
 
 
 def _limit_outliers(cells: Float32Array) -> Float32Array:

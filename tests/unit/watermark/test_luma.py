@@ -326,29 +326,11 @@ def test_a_pan_after_a_still_stretch_is_followed() -> None:
     assert abs(marker.offset[0]) < 0.3
 
 
-def _centre_moved(luma: Image8, shift: int, rows: slice, cols: slice) -> Image8:
-    """``luma`` with a centre block rolled sideways: the border strips stay unchanged."""
-    moved = luma.copy()
-    moved[rows, cols] = np.roll(luma[rows, cols], shift, axis=1)
-    return moved
-
-
-_SMALL_MOVE = (slice(140, 220), slice(280, 360))  # the thumbnail changes by ~0.2 levels
-_LARGE_MOVE = (slice(120, 240), slice(160, 480))  # ~1.6 levels: past the reuse threshold
-
-
-def _carries_residual_of(marked: Image8, host: Image8, first: Image8, first_host: Image8) -> bool:
-    """Whether ``marked`` is ``host`` plus the residual ``first`` added to ``first_host``."""
-    added = marked.astype(np.int16) - host
-    first_added = first.astype(np.int16) - first_host
-    unsaturated = (host > 8) & (host < 247) & (first_host > 8) & (first_host < 247)
-    return bool(np.array_equal(added[unsaturated], first_added[unsaturated]))
-
-
 def test_a_moving_centre_under_still_borders_gets_a_fresh_residual() -> None:
     """Unchanged border strips skip tracking, not the host's projection and mask."""
     luma = _gray(_textured(360, 640, seed=2))
-    moved = _centre_moved(luma, 9, *_LARGE_MOVE)
+    moved = luma.copy()
+    moved[140:220, 280:360] = np.roll(luma[140:220, 280:360], 9, axis=1)
     marker = LumaMarker(CID)
     marker.mark(luma)
     marked = marker.mark(moved)
@@ -356,30 +338,6 @@ def test_a_moving_centre_under_still_borders_gets_a_fresh_residual() -> None:
     # The static placement is the still marker's: the same host gives the same frame.
     assert np.array_equal(marked, LumaMarker(CID, follow_motion=False).mark(moved))
     assert np.array_equal(marker.mark(luma), LumaMarker(CID, follow_motion=False).mark(luma))
-
-
-def test_a_reused_residual_is_refreshed_once_the_host_changes_enough() -> None:
-    luma = _gray(_textured(360, 640, seed=2))
-    marker = LumaMarker(CID)
-    first = marker.mark(luma)
-    slightly = _centre_moved(luma, 3, *_SMALL_MOVE)
-    assert _carries_residual_of(marker.mark(slightly), slightly, first, luma)
-    fresh = LumaMarker(CID, follow_motion=False).mark(slightly)
-    assert not _carries_residual_of(fresh, slightly, first, luma)
-    # Measured against the host the residual was computed on, not the previous frame.
-    further = _centre_moved(slightly, 9, *_LARGE_MOVE)
-    assert np.array_equal(marker.mark(further), LumaMarker(CID, follow_motion=False).mark(further))
-
-
-def test_a_reused_residual_is_refreshed_after_four_frames() -> None:
-    luma = _gray(_textured(360, 640, seed=2))
-    marker = LumaMarker(CID)
-    first = marker.mark(luma)
-    for shift in range(1, 5):
-        frame = _centre_moved(luma, shift, *_SMALL_MOVE)
-        assert _carries_residual_of(marker.mark(frame), frame, first, luma)
-    fifth = _centre_moved(luma, 5, *_SMALL_MOVE)
-    assert np.array_equal(marker.mark(fifth), LumaMarker(CID, follow_motion=False).mark(fifth))
 
 
 def test_integer_add_rounds_and_saturates_like_the_float_residual() -> None:
