@@ -31,13 +31,13 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from ._arrays import check_plane, check_rgb
+from ._luma_iss import HeldGrid, fresh_grid
 from ._luma_pattern import (
     FINE_SCALE,
     Pattern,
@@ -58,20 +58,6 @@ __all__ = ["LumaIssEngine", "LumaMarker"]
 Float32Array = NDArray[np.float32]
 Plane = NDArray[np.uint8]
 
-# Mark strength in 8-bit luma levels, and the share of it the sync pattern takes. The
-# sync pattern is found by correlating all 36,864 cells at once, so a small share is
-# enough; the rest carries the payload (about 236 cells per bit).
-_STRENGTH = 2.0
-_SYNC_SHARE = 0.35
-_PAYLOAD_STRENGTH = _STRENGTH * float(np.sqrt(1 - _SYNC_SHARE**2))
-_SYNC_STRENGTH = _STRENGTH * _SYNC_SHARE
-# ISS may boost a bit against a host that opposes it, up to this multiple, and always
-# leaves at least half the nominal strength in the right direction.
-_MAX_BOOST = 3.0
-# Texture masking: local high-pass RMS (luma levels) at which the mark reaches full
-# strength, and the floor flat areas keep so flat frames still carry a mark.
-_MASK_FULL_AT = 3.0
-_MASK_FLOOR = 0.4
 # The residual (|r| < 7 levels) is rounded and lifted into unsigned 8 bits around this.
 _LIFT = 128.0
 
@@ -171,6 +157,8 @@ class LumaMarker:
         self._follow = follow_motion
         self._tracker: CameraTracker | None = None
         self._last: _Marked | None = None
+        # A clip holds its informed grid between frames (``_luma_iss``); stills are alone.
+        self._held = HeldGrid(self._signs) if follow_motion else None
 
     @property
     def offset(self) -> tuple[float, float]:
@@ -194,17 +182,7 @@ class LumaMarker:
             InputError: ``luma`` is not an ``(H, W)`` ``uint8`` array.
         """
         check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
-        small = _thumbnail(luma)
-        last = self._last
-        if last is not None and last.lifted.shape == luma.shape and _same(small, last.small):
-            # The same host gives the same tracking, projection and mask: the same residual.
-            lifted = last.lifted
-        else:
-            lifted = np.asarray(
-                cv2.convertScaleAbs(self._residual_of(small, luma.shape), beta=_LIFT), np.uint8
-            )
-            if self._follow:
-                self._last = _Marked(small, lifted)
+        lifted = self._lifted(_thumbnail(luma), luma.shape)
         # Saturating u8 arithmetic on the lifted, rounded residual: a float add of the
         # residual to the plane costs twice as much and rounds the same.
         marked = cv2.addWeighted(luma, 1.0, lifted, 1.0, -_LIFT, dtype=cv2.CV_8U)
@@ -228,16 +206,39 @@ class LumaMarker:
         return self._residual_of(_thumbnail(luma), luma.shape)
 
     def _residual_of(self, small: Float32Array, shape: tuple[int, ...]) -> Float32Array:
-        height, width = shape
-        pattern = pattern_for(portrait=height > width)
+        pattern = pattern_for(portrait=shape[0] > shape[1])
         place = self._track(small, pattern) if self._follow else Placement()
-        fine = highpass(small)
+        grid, _ = self._grid_at(pattern, small, place)
+        return render(grid, shape[0], shape[1], place.offset, place.zoom)
+
+    def _lifted(self, small: Float32Array, shape: tuple[int, ...]) -> Plane:
+        """The residual for a frame, rounded and lifted into 8 bits; reused when unchanged."""
+        last = self._last
+        if last is not None and last.lifted.shape == shape and _same(small, last.small):
+            # The same host gives the same tracking, projection and mask: the same residual.
+            return last.lifted
+        pattern = pattern_for(portrait=shape[0] > shape[1])
+        place = self._track(small, pattern) if self._follow else Placement()
+        grid, changed = self._grid_at(pattern, small, place)
+        if not changed and last is not None and last.place == place and last.lifted.shape == shape:
+            lifted = last.lifted
+        else:
+            residual = render(grid, shape[0], shape[1], place.offset, place.zoom)
+            lifted = np.asarray(cv2.convertScaleAbs(residual, beta=_LIFT), np.uint8)
+        if self._follow:
+            self._last = _Marked(small, place, lifted)
+        return lifted
+
+    def _grid_at(
+        self, pattern: Pattern, small: Float32Array, place: Placement
+    ) -> tuple[Float32Array, bool]:
+        """The grid residual for a frame at ``place``, and whether it changed."""
         # (2): the host is read in the same geometry the residual is rendered in, or ISS
         # would cancel a projection the detector never sees.
-        host = sample_cells(fine, pattern.shape, place.offset, zoom=place.zoom)
-        mask = _texture_mask(host)
-        grid = self._grid(pattern, host, mask)
-        return render(grid, height, width, place.offset, place.zoom)
+        host = sample_cells(highpass(small), pattern.shape, place.offset, zoom=place.zoom)
+        if self._held is None:
+            return fresh_grid(self._signs, pattern, host), True
+        return self._held.update(pattern, host)
 
     def _track(self, small: Float32Array, pattern: Pattern) -> Placement:
         coarse = as_f32(
@@ -247,28 +248,13 @@ class LumaMarker:
             self._tracker = CameraTracker(coarse)
         return self._tracker.update(coarse)
 
-    def _grid(self, pattern: Pattern, host: Float32Array, mask: Float32Array) -> Float32Array:
-        projection = pattern.bit_sums(host)
-        gain = pattern.self_response * np.bincount(
-            pattern.bit_of.ravel(), mask.ravel(), PAYLOAD_BITS
-        )
-        amplitude = self._signs * _PAYLOAD_STRENGTH - projection / np.maximum(gain, 1e-6)
-        low, high = _PAYLOAD_STRENGTH / 2, _MAX_BOOST * _PAYLOAD_STRENGTH
-        # In the direction of each bit's sign: the signs are +-1, so this is exact.
-        amplitude = np.clip(amplitude * self._signs, low, high) * self._signs
-        # In place, in the order of mask * (payload + sync): 36,864 cells a frame.
-        grid: Float32Array = amplitude.astype(np.float32).take(pattern.bit_of)
-        grid *= pattern.chips
-        grid += _sync_part(portrait=pattern.shape[0] > pattern.shape[1])
-        grid *= mask
-        return grid
-
 
 @dataclass(frozen=True)
 class _Marked:
-    """The last frame a clip marker computed: its host thumbnail and lifted residual."""
+    """The last frame a clip marker computed: its host thumbnail, placement and residual."""
 
     small: Float32Array
+    place: Placement
     lifted: Plane
 
 
@@ -289,19 +275,3 @@ def _limit_outliers(cells: Float32Array) -> Float32Array:
     scale = 1.4826 * float(np.median(np.abs(cells))) + 1e-6
     limited: Float32Array = np.clip(cells, -3 * scale, 3 * scale)
     return limited
-
-
-def _texture_mask(host: Float32Array) -> Float32Array:
-    """Per-cell strength in [floor, 1]: full on texture, reduced on flat areas."""
-    mask = as_f32(cv2.GaussianBlur(host * host, (0, 0), 2.0))
-    np.sqrt(mask, out=mask)
-    mask /= _MASK_FULL_AT
-    np.clip(mask, _MASK_FLOOR, 1.0, out=mask)
-    return mask
-
-
-@cache
-def _sync_part(portrait: bool) -> Float32Array:
-    """The sync chips at the sync strength, before the mask."""
-    part: Float32Array = _SYNC_STRENGTH * pattern_for(portrait).sync
-    return part
