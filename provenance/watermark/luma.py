@@ -230,8 +230,8 @@ class LumaMarker:
     def _residual_of(self, small: Float32Array, shape: tuple[int, ...]) -> Float32Array:
         height, width = shape
         pattern = pattern_for(portrait=height > width)
-        place = self._track(small, pattern) if self._follow else Placement()
         fine = highpass(small)
+        place = self._track(fine, shape) if self._follow else Placement()
         # (2): the host is read in the same geometry the residual is rendered in, or ISS
         # would cancel a projection the detector never sees.
         host = sample_cells(fine, pattern.shape, place.offset, zoom=place.zoom)
@@ -239,13 +239,12 @@ class LumaMarker:
         grid = self._grid(pattern, host, mask)
         return render(grid, height, width, place.offset, place.zoom)
 
-    def _track(self, small: Float32Array, pattern: Pattern) -> Placement:
-        coarse = as_f32(
-            cv2.resize(small, (pattern.shape[1], pattern.shape[0]), interpolation=cv2.INTER_AREA)
-        )
-        if self._tracker is None or self._tracker.shape != coarse.shape:
-            self._tracker = CameraTracker(coarse)
-        return self._tracker.update(coarse)
+    def _track(self, fine: Float32Array, shape: tuple[int, ...]) -> Placement:
+        if self._tracker is None or self._tracker.shape != fine.shape:
+            rows, cols = fine.shape
+            cell = (FINE_SCALE * shape[0] / rows, FINE_SCALE * shape[1] / cols)
+            self._tracker = CameraTracker(fine, cell)
+        return self._tracker.update(fine)
 
     def _grid(self, pattern: Pattern, host: Float32Array, mask: Float32Array) -> Float32Array:
         projection = pattern.bit_sums(host)
