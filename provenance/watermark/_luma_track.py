@@ -4,9 +4,9 @@ The pattern of a clip follows the camera so a codec's motion compensation carrie
 frame to frame instead of re-coding it. The tracker estimates global zoom and translation
 against a reference frame (not frame to frame, so errors do not accumulate) on the
 high-passed thumbnail the embedder already has, brought to one sample per grid cell, and
-turns them into a :class:`Placement` of the pattern in whole output pixels. The detector searches scales within a band around 1 (``ZOOM_RANGE``, on top
-of crops), so the followed zoom is kept in that band and jumps back across it when it
-leaves.
+turns them into a :class:`Placement` of the pattern in whole output pixels. The detector
+searches scales within a band around 1 (``ZOOM_RANGE``, on top of crops), so the followed
+zoom is kept in that band and jumps back across it when it leaves.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class _Strip:
         height, width = rows.stop - rows.start, cols.stop - cols.start
         self._window = cv2.createHanningWindow((width, height), cv2.CV_32F)
         # Where the strip's centre sits relative to the frame centre, (rows, columns).
-        self.lever = (
+        self.lever: tuple[float, float] = (
             (rows.start + rows.stop - shape[0]) / 2,
             (cols.start + cols.stop - shape[1]) / 2,
         )
@@ -330,11 +330,13 @@ class CameraTracker:
         zoom = current.zoom
         if abs(estimate.zoom - zoom) * self._half_frame > self._ZOOM_STEP_PIXELS:
             zoom = estimate.zoom
-        offset = tuple(
-            _snap(wanted, now, size, self._PIXEL_HYSTERESIS)
-            for wanted, now, size in zip(estimate.offset, current.offset, self._cell_pixels)
+        rows, cols = (
+            _snap(wanted, now, cell, self._PIXEL_HYSTERESIS)
+            for wanted, now, cell in zip(
+                estimate.offset, current.offset, self._cell_pixels, strict=True
+            )
         )
-        return Placement(zoom, (offset[0], offset[1]))
+        return Placement(zoom, (rows, cols))
 
     def _rebase(self, coarse: Float32Array) -> None:
         for strip in (self._left, self._right, self._top, self._bottom):
@@ -353,7 +355,10 @@ class CameraTracker:
         axes = []
         for axis in (0, 1):
             tolerance = self._AGREE_PIXELS / self._cell_pixels[axis]
-            values = [m[axis] - stretch * s.lever[axis] for m, s in zip(measured, strips)]
+            values = [
+                m[axis] - stretch * s.lever[axis]
+                for m, s in zip(measured, strips, strict=True)
+            ]
             spreads = [m[3 + axis] for m in measured]
             axes.append(_consensus(values, spreads, tolerance))
         return axes[0], axes[1]
@@ -361,7 +366,8 @@ class CameraTracker:
     def _stretch(self, measured: list[_Shift], shift: tuple[float, float]) -> float:
         """``zoom - 1`` about the frame centre: the median of six estimates from the
         strips' shifts and the translation."""
-        (ly, lx), (ry, rx), (ty, tx), (by, bx) = ((m.rows, m.cols) for m in measured)
+        lx, rx = measured[0].cols, measured[1].cols
+        ty, by = measured[2].rows, measured[3].rows
         lever_l, lever_r = self._left.lever[1], self._right.lever[1]
         lever_t, lever_b = self._top.lever[0], self._bottom.lever[0]
         shift_y, shift_x = shift
