@@ -78,7 +78,6 @@ class _Strip:
     """
 
     _FREQUENCIES = 24
-    _STRIDE = 1
     # Weighted phase coherence (|sum of w exp(i residual)| / sum of w) above which a
     # predicted whole-cell shift is trusted: 0.9 or more for a matching strip, about
     # 0.1 for an unrelated one.
@@ -95,8 +94,8 @@ class _Strip:
             (cols.start + cols.stop - shape[1]) / 2,
         )
         # A real picture's spectrum is conjugate-symmetric: half the plane says it all.
-        steps = np.arange(-self._FREQUENCIES, self._FREQUENCIES + 1, self._STRIDE)
-        half = np.arange(0, self._FREQUENCIES + 1, self._STRIDE)
+        steps = np.arange(-self._FREQUENCIES, self._FREQUENCIES + 1)
+        half = np.arange(0, self._FREQUENCIES + 1)
         freq_y, freq_x = np.meshgrid(steps, half, indexing="ij")
         keep = (freq_x > 0) | (freq_y > 0)
         self._picks = (freq_y[keep] % height, freq_x[keep])
