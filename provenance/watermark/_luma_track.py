@@ -78,9 +78,9 @@ class _Strip:
     """
 
     _FREQUENCIES = 24
-    # Weighted phase coherence (|sum of w exp(i residual)| / sum of w) above which a
-    # predicted whole-cell shift is trusted: 0.9 or more for a matching strip, about
-    # 0.1 for an unrelated one.
+    # Weighted phase coherence (exp(-mean square residual / 2)) above which a predicted
+    # whole-cell shift is trusted: 0.9 or more for a matching strip, about 0.2 for an
+    # unrelated one (a uniform residual's mean square is pi^2 / 3).
     _COHERENT = 0.8
 
     def __init__(self, rows: slice, cols: slice, reference: Float32Array) -> None:
@@ -161,14 +161,15 @@ class _Strip:
         part_y = (xx * along_y - yx * along_x) / determinant
         part_x = (yy * along_x - yx * along_y) / determinant
         residual = phase - part_y * design_y - part_x * design_x
-        coherence = math.hypot(
-            float(weights @ np.cos(residual)), float(weights @ np.sin(residual))
-        ) / total
+        squares = float(weights @ (residual * residual))
+        # For small residuals |sum w exp(i r)| / sum w is exp(-mean square / 2): the
+        # coherence without a cosine and a sine per frequency.
+        coherence = math.exp(-squares / total / 2)
         # Weighted least squares: each parameter's variance is the residual variance
         # times its entry of the inverse normal matrix (neighbouring frequencies are
         # correlated by the window, so this understates every error alike; only their
         # ratios are used).
-        variance = float(weights @ (residual * residual)) / max(1, residual.size - 2)
+        variance = squares / max(1, residual.size - 2)
         found = _Shift(
             whole[0] + part_y,
             whole[1] + part_x,
