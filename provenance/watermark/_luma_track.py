@@ -3,10 +3,10 @@
 The pattern of a clip follows the camera so a codec's motion compensation carries it from
 frame to frame instead of re-coding it. The tracker estimates global zoom and translation
 against a reference frame (not frame to frame, so errors do not accumulate) on the
-1x-grid thumbnail the embedder already has, and turns them into a :class:`Placement` of
-the pattern. The detector searches scales within a band around 1 (``ZOOM_RANGE``, on top
-of crops), so the followed zoom is kept in that band and jumps back across it when it
-leaves.
+high-passed thumbnail the embedder already has, brought to one sample per grid cell, and
+turns them into a :class:`Placement` of the pattern in whole output pixels. The detector
+searches scales within a band around 1 (``ZOOM_RANGE``, on top of crops), so the followed
+zoom is kept in that band and jumps back across it when it leaves.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from ._luma_pattern import as_f32
 from ._luma_sync import ZOOM_RANGE
 
 __all__ = ["CameraTracker", "Placement"]
@@ -48,32 +50,37 @@ class Placement:
             offset=(growth * self.offset[0] + shift[0], growth * self.offset[1] + shift[1]),
         )
 
-    def distance(self, other: Placement, centre: tuple[float, float]) -> float:
-        """The largest displacement, in cells, between the two placements inside the frame."""
-        spread = abs(self.zoom - other.zoom)
-        return max(
-            abs(self.offset[0] - other.offset[0]) + spread * centre[0],
-            abs(self.offset[1] - other.offset[1]) + spread * centre[1],
-        )
+
+class _Shift(NamedTuple):
+    """One strip's shift since its reference, in cells, with the correlation peak's
+    height (about 1 for a clean shift, about 0 for no match) and each axis's standard
+    error."""
+
+    rows: float
+    cols: float
+    response: float
+    spread_rows: float
+    spread_cols: float
 
 
 class _Strip:
     """One border strip of the thumbnail, phase-correlated against the reference's.
 
-    The shift comes from the slope of the cross-spectrum's phase over the lowest
-    frequencies, where the picture has its energy: sub-cell estimates from the shape of
-    the correlation peak are biased by 0.02-0.2 cells on smooth pictures (OpenCV's
-    centroid towards whole cells, a sinc fit away from them), too much to measure a slow
-    zoom. The phase is unwrapped around the whole-cell shift of the phase-only
+    The shift comes from a least-squares plane through the phase of the cross-spectrum
+    over the frequencies ``|k| <= 24`` per axis, each weighted by the cross-spectrum's
+    magnitude so the frequencies where both pictures have energy decide. The high-pass
+    matters: a smooth ramp across a strip looks the same after any shift along it once
+    its mean is removed, and under the fixed window it would pull every shift towards
+    zero. The phase is unwrapped around the whole-cell shift of the phase-only
     correlation's peak, which also gives the match's response. That peak costs an inverse
     DFT, so it is first predicted from the last two frames; the prediction is kept when
-    the phase lies on a plane around it and the shift found rounds to it, which is what
-    the peak would have given.
+    the phase lies on a plane around it and the shift found is within a cell of it.
     """
 
-    _FREQUENCIES = 8
-    # Phase coherence (|mean of exp(i * residual)|) above which a predicted whole-cell
-    # shift is trusted: 0.95 or more for a matching strip, about 0.1 for an unrelated one.
+    _FREQUENCIES = 24
+    # Weighted phase coherence (exp(-mean square residual / 2)) above which a predicted
+    # whole-cell shift is trusted: 0.9 or more for a matching strip, about 0.2 for an
+    # unrelated one (a uniform residual's mean square is pi^2 / 3).
     _COHERENT = 0.8
 
     def __init__(self, rows: slice, cols: slice, reference: Float32Array) -> None:
@@ -81,19 +88,21 @@ class _Strip:
         self._rows, self._cols = rows, cols
         height, width = rows.stop - rows.start, cols.stop - cols.start
         self._window = cv2.createHanningWindow((width, height), cv2.CV_32F)
-        self._zeros = np.zeros((height, width), np.float32)
         # Where the strip's centre sits relative to the frame centre, (rows, columns).
-        self.lever = (
+        self.lever: tuple[float, float] = (
             (rows.start + rows.stop - shape[0]) / 2,
             (cols.start + cols.stop - shape[1]) / 2,
         )
+        # A real picture's spectrum is conjugate-symmetric: half the plane says it all.
         steps = np.arange(-self._FREQUENCIES, self._FREQUENCIES + 1)
-        self._picks = np.ix_(steps % height, steps % width)
-        freq_y, freq_x = np.meshgrid(steps / height, steps / width, indexing="ij")
-        self._keep = (freq_y != 0) | (freq_x != 0)
+        half = np.arange(0, self._FREQUENCIES + 1)
+        freq_y, freq_x = np.meshgrid(steps, half, indexing="ij")
+        keep = (freq_x > 0) | (freq_y > 0)
+        self._picks = (freq_y[keep] % height, freq_x[keep])
         # A shift (dy, dx) turns the phase at frequency f into -2 pi f . (dy, dx).
-        self._design = -2 * np.pi * np.stack([freq_y[self._keep], freq_x[self._keep]], axis=1)
-        self._phase_to_shift = np.linalg.pinv(self._design)
+        self._design = -2 * np.pi * np.stack([freq_y[keep] / height, freq_x[keep] / width])
+        design_y, design_x = self._design
+        self._squares = (design_y * design_y, design_y * design_x, design_x * design_x)
         self.set_reference(reference)
 
     def cover(self, mask: NDArray[np.uint8]) -> None:
@@ -103,52 +112,83 @@ class _Strip:
     def set_reference(self, coarse: Float32Array) -> None:
         """Measure later shifts from ``coarse``."""
         self._reference = self._spectrum(coarse)
+        self._reference_low = np.conj(_complex(self._reference[self._picks]))
         self._last: tuple[float, float] | None = None
         self._step = (0.0, 0.0)
         self._response = 0.0
 
-    def shift(self, coarse: Float32Array) -> tuple[float, float, float]:
-        """``(rows, columns, response)``: how far the strip moved since the reference, and
-        the correlation peak's height (about 1 for a clean shift, about 0 for no match)."""
-        cross = np.asarray(
-            cv2.mulSpectrums(self._spectrum(coarse), self._reference, 0, conjB=True),
-            dtype=np.float32,
-        )
-        low = cross[self._picks]
-        angles = np.arctan2(low[..., 1], low[..., 0])[self._keep]
-        found: tuple[float, float] | None = None
+    def shift(self, coarse: Float32Array) -> _Shift:
+        """How far the strip moved since the reference, in cells."""
+        spectrum = self._spectrum(coarse)
+        low = _complex(spectrum[self._picks]) * self._reference_low
+        angles, weights = np.angle(low), np.abs(low)
+        found: _Shift | None = None
         if self._last is not None:
             guess = (
                 round(self._last[0] + self._step[0]),
                 round(self._last[1] + self._step[1]),
             )
-            found, coherence = self._plane(angles, guess)
-            if coherence < self._COHERENT or (round(found[0]), round(found[1])) != guess:
+            found, coherence = self._plane(angles, weights, guess)
+            if coherence < self._COHERENT or max(
+                abs(found.rows - guess[0]), abs(found.cols - guess[1])
+            ) > 1:
                 found = None
         if found is None:
-            whole, self._response = _peak(cross)
-            found, _ = self._plane(angles, whole)
+            cross = cv2.mulSpectrums(spectrum, self._reference, 0, conjB=True)
+            whole, self._response = _peak(np.asarray(cross, dtype=np.float32))
+            found, _ = self._plane(angles, weights, whole)
         if self._last is not None:
-            self._step = (found[0] - self._last[0], found[1] - self._last[1])
-        self._last = found
-        return found[0], found[1], self._response
+            self._step = (found.rows - self._last[0], found.cols - self._last[1])
+        self._last = (found.rows, found.cols)
+        return found
 
     def _plane(
-        self, angles: NDArray[np.float64], whole: tuple[int, int]
-    ) -> tuple[tuple[float, float], float]:
-        """The shift, unwrapping the phase around ``whole``, and how well a plane fits."""
-        phase = angles - self._design @ np.array(whole, dtype=np.float64)
+        self, angles: NDArray[np.float64], weights: NDArray[np.float64], whole: tuple[int, int]
+    ) -> tuple[_Shift, float]:
+        """The shift, unwrapping the phase around ``whole``, and how coherently a plane fits."""
+        design_y, design_x = self._design
+        phase = angles - (design_y * whole[0] + design_x * whole[1])
         phase = (phase + np.pi) % (2 * np.pi) - np.pi
-        part = self._phase_to_shift @ phase
-        residual = phase - self._design @ part
-        coherence = float(np.hypot(np.cos(residual).mean(), np.sin(residual).mean()))
-        return (whole[0] + float(part[0]), whole[1] + float(part[1])), coherence
+        # The 2 x 2 weighted normal equations, written out: numpy's solvers cost more
+        # than the sums on arrays this small.
+        yy, yx, xx = (float(weights @ square) for square in self._squares)
+        determinant = yy * xx - yx * yx
+        total = float(weights.sum())
+        if total <= 0 or determinant <= 1e-12 * yy * xx:
+            return _Shift(float(whole[0]), float(whole[1]), 0.0, math.inf, math.inf), 0.0
+        weighted_phase = weights * phase
+        along_y, along_x = float(weighted_phase @ design_y), float(weighted_phase @ design_x)
+        part_y = (xx * along_y - yx * along_x) / determinant
+        part_x = (yy * along_x - yx * along_y) / determinant
+        residual = phase - part_y * design_y - part_x * design_x
+        squares = float(weights @ (residual * residual))
+        # For small residuals |sum w exp(i r)| / sum w is exp(-mean square / 2): the
+        # coherence without a cosine and a sine per frequency.
+        coherence = math.exp(-squares / total / 2)
+        # Weighted least squares: each parameter's variance is the residual variance
+        # times its entry of the inverse normal matrix (neighbouring frequencies are
+        # correlated by the window, so this understates every error alike; only their
+        # ratios are used).
+        variance = squares / max(1, residual.size - 2)
+        found = _Shift(
+            whole[0] + part_y,
+            whole[1] + part_x,
+            self._response,
+            math.sqrt(xx / determinant * variance),
+            math.sqrt(yy / determinant * variance),
+        )
+        return found, coherence
 
     def _spectrum(self, coarse: Float32Array) -> Float32Array:
         region = coarse[self._rows, self._cols]
         # Without its mean, the window itself would correlate at zero shift.
         tapered = (region - np.float32(cv2.mean(region)[0])) * self._window
-        return np.asarray(cv2.dft(cv2.merge([tapered, self._zeros])), dtype=np.float32)
+        return np.asarray(cv2.dft(tapered, flags=cv2.DFT_COMPLEX_OUTPUT), dtype=np.float32)
+
+
+def _complex(pairs: Float32Array) -> NDArray[np.complex128]:
+    """OpenCV's (real, imaginary) pairs as complex numbers."""
+    return pairs[..., 0].astype(np.float64) + 1j * pairs[..., 1]
 
 
 def _peak(cross: Float32Array) -> tuple[tuple[int, int], float]:
@@ -183,15 +223,32 @@ class CameraTracker:
     middle moves, the background around it does not, and a whole-frame correlation would
     blend the two. Opposite strips moving apart give the zoom, moving together the
     translation; each parameter is the median of estimates so that one strip covered by
-    a moving subject cannot drag it. The placement only changes when it would be off by
-    more than a hysteresis somewhere in the frame, so a static shot keeps an exactly
-    static pattern.
+    a moving subject cannot drag it.
+
+    The placement is kept in whole output pixels, as the pattern is rendered: the offset
+    moves to the nearest pixel of the estimate only once the estimate is more than
+    ``_PIXEL_HYSTERESIS`` pixels from the current one, and the zoom only changes when the
+    estimate would move the frame's edge by more than ``_ZOOM_STEP_PIXELS``. A static
+    shot keeps an exactly static pattern, a shot that only pans keeps zoom 1 exactly, and
+    content moved by whole pixels gets exactly that displacement.
 
     Args:
-        reference: the clip's first 1x-grid thumbnail (rows x columns of the pattern).
+        reference: the clip's first high-passed thumbnail at twice the grid's resolution
+            (the embedder's ``highpass(F)``); it is brought to one sample per cell by a
+            Gaussian pyramid step, whose low-pass keeps the thumbnail's fine texture from
+            aliasing into the frequencies the strips fit.
+        cell_pixels: the size of a grid cell in output pixels (rows, columns).
     """
 
-    _HYSTERESIS_CELLS = 0.06
+    # 0.5 would round to the nearest pixel; the margin keeps the estimate's noise (about
+    # 0.1 px on textured borders) from toggling a pattern sitting on a half pixel.
+    _PIXEL_HYSTERESIS = 0.65
+    # A zoom estimate's noise moves the frame's edge by up to about 0.6 px at 720p and
+    # 1.2 px at 1080p on smooth backgrounds; every zoom change re-codes the pattern.
+    _ZOOM_STEP_PIXELS = 1.0
+    # Strips whose translations differ by no more than this are taken to see the same
+    # motion: the noise of a strip on a smooth background is up to about 0.4 px.
+    _AGREE_PIXELS = 0.6
     _MIN_RESPONSE = 0.05
     _REBASE_FRACTION = 0.25
     # The detector searches the scales of a zoom this large on top of any crop it tries.
@@ -200,41 +257,62 @@ class CameraTracker:
     _ZOOM_BAND = ZOOM_RANGE
     _ZOOM_LANDING = ZOOM_RANGE - 0.001
 
-    def __init__(self, reference: Float32Array) -> None:
+    def __init__(self, reference: Float32Array, cell_pixels: tuple[float, float]) -> None:
         self.shape = reference.shape
         self.placement = Placement()
-        rows, cols = reference.shape
-        self._centre = (rows / 2, cols / 2)
+        self._cell_pixels = cell_pixels
+        coarse = _coarse(reference)
+        rows, cols = coarse.shape
+        self._half_frame = max(rows * cell_pixels[0], cols * cell_pixels[1]) / 2
         band_w, band_h = max(8, cols // 4), max(8, rows // 3)
         middle_rows, middle_cols = slice(0, rows), slice(band_w, cols - band_w)
         self._left, self._right, self._top, self._bottom = (
-            _Strip(middle_rows, slice(0, band_w), reference),
-            _Strip(middle_rows, slice(cols - band_w, cols), reference),
-            _Strip(slice(0, band_h), middle_cols, reference),
-            _Strip(slice(rows - band_h, rows), middle_cols, reference),
+            _Strip(middle_rows, slice(0, band_w), coarse),
+            _Strip(middle_rows, slice(cols - band_w, cols), coarse),
+            _Strip(slice(0, band_h), middle_cols, coarse),
+            _Strip(slice(rows - band_h, rows), middle_cols, coarse),
         )
         self._base = self.placement
-        self._borders = np.zeros(reference.shape, np.uint8)
+        borders = np.zeros(coarse.shape, np.uint8)
         for strip in (self._left, self._right, self._top, self._bottom):
-            strip.cover(self._borders)
+            strip.cover(borders)
+        # What the strips read, on the thumbnail the tracker is given (the pyramid step
+        # reads two samples around each, hence the dilation).
+        self._borders = np.asarray(
+            cv2.dilate(
+                cv2.resize(
+                    borders,
+                    (reference.shape[1], reference.shape[0]),
+                    interpolation=cv2.INTER_NEAREST,
+                ),
+                np.ones((5, 5), np.uint8),
+            ),
+            dtype=np.uint8,
+        )
         self._seen: Float32Array | None = None
 
-    def update(self, coarse: Float32Array) -> Placement:
-        """Track the next frame's thumbnail and return the pattern's placement for it."""
+    def update(self, fine: Float32Array) -> Placement:
+        """Track the next frame's high-passed thumbnail and return the pattern's placement."""
         # Strips that show what they showed last frame measure what they measured then:
         # a fixed camera keeps its placement without the four correlations.
-        if self._seen is not None and _same_where(coarse, self._seen, self._borders):
+        if self._seen is not None and _same_where(fine, self._seen, self._borders):
             return self.placement
-        self._seen = coarse
+        self._seen = fine
+        coarse = _coarse(fine)
         measured = [s.shift(coarse) for s in (self._left, self._right, self._top, self._bottom)]
-        if statistics.median(m[2] for m in measured) <= self._MIN_RESPONSE:
+        if statistics.median(m.response for m in measured) <= self._MIN_RESPONSE:
             self._rebase(coarse)
             return self.placement
-        growth, shift = self._fit([(m[0], m[1]) for m in measured])
-        estimate = self._base.moved(growth, shift)
-        if estimate.distance(self.placement, self._centre) > self._HYSTERESIS_CELLS:
-            self.placement = estimate
-        rows, cols = self.shape
+        stretch = self.placement.zoom / self._base.zoom - 1
+        shift = self._translation(measured, stretch)
+        growth = 1 + self._stretch(measured, shift)
+        estimate = self._snapped(self._base.moved(growth, shift))
+        if estimate.zoom != self.placement.zoom:
+            # The zoom moved on: the top and bottom strips' shifts say more with it.
+            shift = self._translation(measured, growth - 1)
+            estimate = self._snapped(self._base.moved(growth, shift))
+        self.placement = estimate
+        rows, cols = coarse.shape
         if abs(self.placement.zoom - 1) > self._ZOOM_BAND:
             landing = 1 - math.copysign(self._ZOOM_LANDING, self.placement.zoom - 1)
             self.placement = Placement(landing, self.placement.offset)
@@ -246,19 +324,54 @@ class CameraTracker:
             self._rebase(coarse)
         return self.placement
 
+    def _snapped(self, estimate: Placement) -> Placement:
+        """``estimate`` in whole output pixels, or the current placement where it is close."""
+        current = self.placement
+        zoom = current.zoom
+        if abs(estimate.zoom - zoom) * self._half_frame > self._ZOOM_STEP_PIXELS:
+            zoom = estimate.zoom
+        rows, cols = (
+            _snap(wanted, now, cell, self._PIXEL_HYSTERESIS)
+            for wanted, now, cell in zip(
+                estimate.offset, current.offset, self._cell_pixels, strict=True
+            )
+        )
+        return Placement(zoom, (rows, cols))
+
     def _rebase(self, coarse: Float32Array) -> None:
         for strip in (self._left, self._right, self._top, self._bottom):
             strip.set_reference(coarse)
         self._base = self.placement
 
-    def _fit(self, shifts: list[tuple[float, float]]) -> tuple[float, tuple[float, float]]:
-        """Zoom about the frame centre and translation from the four strips' shifts."""
-        (ly, lx), (ry, rx), (ty, tx), (by, bx) = shifts
+    def _translation(self, measured: list[_Shift], stretch: float) -> tuple[float, float]:
+        """The translation (cells) the strips agree on, given the zoom's ``stretch``.
+
+        Each strip's shift less what the zoom moved its centre is one estimate per axis.
+        A strip showing a static overlay (a caption band, a logo) over the moving picture
+        can report a precise but wrong shift, so the estimate is the precision-weighted
+        mean of the largest group of strips that agree to within ``_AGREE_PIXELS``.
+        """
+        strips = (self._left, self._right, self._top, self._bottom)
+        axes = []
+        for axis in (0, 1):
+            tolerance = self._AGREE_PIXELS / self._cell_pixels[axis]
+            values = [
+                m[axis] - stretch * s.lever[axis]
+                for m, s in zip(measured, strips, strict=True)
+            ]
+            spreads = [m[3 + axis] for m in measured]
+            axes.append(_consensus(values, spreads, tolerance))
+        return axes[0], axes[1]
+
+    def _stretch(self, measured: list[_Shift], shift: tuple[float, float]) -> float:
+        """``zoom - 1`` about the frame centre: the median of six estimates from the
+        strips' shifts and the translation."""
+        lx, rx = measured[0].cols, measured[1].cols
+        ty, by = measured[2].rows, measured[3].rows
         lever_l, lever_r = self._left.lever[1], self._right.lever[1]
         lever_t, lever_b = self._top.lever[0], self._bottom.lever[0]
-        shift_y = statistics.median([ly, ry, (ty + by) / 2])
-        shift_x = statistics.median([tx, bx, (lx + rx) / 2])
-        stretch = statistics.median(
+        shift_y, shift_x = shift
+        return statistics.median(
             [
                 (rx - lx) / (lever_r - lever_l),
                 (by - ty) / (lever_b - lever_t),
@@ -268,4 +381,31 @@ class CameraTracker:
                 (by - shift_y) / lever_b,
             ]
         )
-        return 1 + stretch, (shift_y, shift_x)
+
+
+def _consensus(values: list[float], spreads: list[float], tolerance: float) -> float:
+    """The precision-weighted mean of the largest group of ``values`` within
+    ``tolerance`` of one of them (ties: the most precise group)."""
+    weights = [1 / max(spread, 1e-3) ** 2 for spread in spreads]
+    best: tuple[int, float, float] | None = None
+    for centre in values:
+        members = [i for i, value in enumerate(values) if abs(value - centre) <= tolerance]
+        weight = sum(weights[i] for i in members)
+        mean = sum(weights[i] * values[i] for i in members) / weight
+        if best is None or (len(members), weight) > best[:2]:
+            best = (len(members), weight, mean)
+    assert best is not None
+    return best[2]
+
+
+def _coarse(fine: Float32Array) -> Float32Array:
+    """The thumbnail at one sample per cell: Gaussian low-pass and 2:1 decimation."""
+    return as_f32(cv2.pyrDown(fine))
+
+
+def _snap(wanted: float, now: float, cell: float, hysteresis: float) -> float:
+    """The offset ``wanted`` (cells) rounded to whole pixels of ``cell`` pixels a cell,
+    unless it is within ``hysteresis`` pixels of the offset ``now``."""
+    if abs(wanted - now) * cell <= hysteresis:
+        return now
+    return round(wanted * cell) / cell

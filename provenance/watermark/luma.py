@@ -40,8 +40,6 @@ from ._arrays import check_plane, check_rgb
 from ._luma_iss import HeldGrid, fresh_grid
 from ._luma_pattern import (
     FINE_SCALE,
-    Pattern,
-    as_f32,
     highpass,
     pattern_for,
     render,
@@ -206,9 +204,7 @@ class LumaMarker:
         return self._residual_of(_thumbnail(luma), luma.shape)
 
     def _residual_of(self, small: Float32Array, shape: tuple[int, ...]) -> Float32Array:
-        pattern = pattern_for(portrait=shape[0] > shape[1])
-        place = self._track(small, pattern) if self._follow else Placement()
-        grid, _ = self._grid_at(pattern, small, place)
+        place, grid, _ = self._placed_grid(small, shape)
         return render(grid, shape[0], shape[1], place.offset, place.zoom)
 
     def _lifted(self, small: Float32Array, shape: tuple[int, ...]) -> Plane:
@@ -217,9 +213,7 @@ class LumaMarker:
         if last is not None and last.lifted.shape == shape and _same(small, last.small):
             # The same host gives the same tracking, projection and mask: the same residual.
             return last.lifted
-        pattern = pattern_for(portrait=shape[0] > shape[1])
-        place = self._track(small, pattern) if self._follow else Placement()
-        grid, changed = self._grid_at(pattern, small, place)
+        place, grid, changed = self._placed_grid(small, shape)
         if not changed and last is not None and last.place == place and last.lifted.shape == shape:
             lifted = last.lifted
         else:
@@ -229,24 +223,26 @@ class LumaMarker:
             self._last = _Marked(small, place, lifted)
         return lifted
 
-    def _grid_at(
-        self, pattern: Pattern, small: Float32Array, place: Placement
-    ) -> tuple[Float32Array, bool]:
-        """The grid residual for a frame at ``place``, and whether it changed."""
+    def _placed_grid(
+        self, small: Float32Array, shape: tuple[int, ...]
+    ) -> tuple[Placement, Float32Array, bool]:
+        """Where the pattern goes in this frame, its grid, and whether the grid changed."""
+        pattern = pattern_for(portrait=shape[0] > shape[1])
+        fine = highpass(small)
+        place = self._track(fine, shape) if self._follow else Placement()
         # (2): the host is read in the same geometry the residual is rendered in, or ISS
         # would cancel a projection the detector never sees.
-        host = sample_cells(highpass(small), pattern.shape, place.offset, zoom=place.zoom)
+        host = sample_cells(fine, pattern.shape, place.offset, zoom=place.zoom)
         if self._held is None:
-            return fresh_grid(self._signs, pattern, host), True
-        return self._held.update(pattern, host)
+            return place, fresh_grid(self._signs, pattern, host), True
+        return (place, *self._held.update(pattern, host))
 
-    def _track(self, small: Float32Array, pattern: Pattern) -> Placement:
-        coarse = as_f32(
-            cv2.resize(small, (pattern.shape[1], pattern.shape[0]), interpolation=cv2.INTER_AREA)
-        )
-        if self._tracker is None or self._tracker.shape != coarse.shape:
-            self._tracker = CameraTracker(coarse)
-        return self._tracker.update(coarse)
+    def _track(self, fine: Float32Array, shape: tuple[int, ...]) -> Placement:
+        if self._tracker is None or self._tracker.shape != fine.shape:
+            rows, cols = fine.shape
+            cell = (FINE_SCALE * shape[0] / rows, FINE_SCALE * shape[1] / cols)
+            self._tracker = CameraTracker(fine, cell)
+        return self._tracker.update(fine)
 
 
 @dataclass(frozen=True)
