@@ -16,7 +16,7 @@ noticeably more strength than the held one does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import cv2
@@ -115,9 +115,9 @@ class HeldGrid:
     """
 
     signs: Float64Array
-    _mask: Float32Array | None = None
-    _amplitude: Float64Array | None = None
-    _grid: Float32Array | None = None
+    _mask: Float32Array | None = field(default=None, init=False)
+    _amplitude: Float64Array | None = field(default=None, init=False)
+    _grid: Float32Array | None = field(default=None, init=False)
 
     def update(self, pattern: Pattern, host: Float32Array) -> tuple[Float32Array, bool]:
         """The grid for the next frame's host cells, and whether it differs from the last."""
