@@ -16,6 +16,7 @@ codec's motion compensation can carry them when they move with the content.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -33,6 +34,7 @@ __all__ = [
     "highpass",
     "pattern_for",
     "render",
+    "render_period",
     "sample_cells",
 ]
 
@@ -145,6 +147,10 @@ def pattern_for(portrait: bool) -> Pattern:
     )
 
 
+# Sizes whose cells need more than this many to span whole pixels (1366 wide: 128) pad
+# by this many and round the drawing's scale instead.
+_PAD_LIMIT = 16
+
 HIGHPASS_SIGMA = FINE_SCALE * _HIGHPASS_SIGMA_CELLS
 """High-pass width in fine-grid pixels."""
 
@@ -171,22 +177,37 @@ def render(
     The pattern tiles the plane (displacements wrap), so a pattern that follows a camera
     pan never runs out. Only whole output pixels of displacement are applied: sub-pixel
     resampling would blur the blobs, and a codec's quarter-pel motion search absorbs the
-    remaining half pixel.
+    remaining half pixel. Unzoomed, the drawing is :func:`render_period` rolled.
     """
     if zoom != 1:
         return _render_zoomed(grid, height, width, offset, zoom)
     rows, cols = grid.shape
-    if offset[0] == 0 and offset[1] == 0:
-        return as_f32(cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR))
+    shift = (round(offset[0] * height / rows), round(offset[1] * width / cols))
+    period = render_period(grid, height, width)
+    if shift == (0, 0):
+        return period
+    rolled: Float32Array = np.roll(period, shift, axis=(0, 1))
+    return rolled
+
+
+def render_period(grid: Float32Array, height: int, width: int) -> Float32Array:
+    """The unzoomed, undisplaced pattern, drawn as one period of its tiling.
+
+    The grid is padded by wrapping, so the frame's edges interpolate with the opposite
+    edge's cells and the drawing rolls seamlessly by any whole number of pixels. The pad is
+    the fewest cells that span a whole number of pixels (2 at 1080p, 7.5 px a cell), which
+    keeps the resize's scale at exactly one cell per cell's pixels.
+    """
+    rows, cols = grid.shape
+    pad_y, pad_x = (
+        min(_PAD_LIMIT, n // math.gcd(size, n)) for size, n in ((height, rows), (width, cols))
+    )
+    padded = np.pad(grid, ((pad_y, pad_y), (pad_x, pad_x)), mode="wrap")
     cell_h, cell_w = height / rows, width / cols
-    dy, dx = offset
-    whole_y, whole_x = int(np.floor(dy)), int(np.floor(dx))
-    shifted = np.roll(grid, (whole_y, whole_x), axis=(0, 1))
-    padded = np.pad(shifted, 1, mode="wrap")
-    big_h, big_w = round(height + 2 * cell_h), round(width + 2 * cell_w)
-    big = as_f32(cv2.resize(padded, (big_w, big_h), interpolation=cv2.INTER_LINEAR))
-    top = min(big_h - height, max(0, round(cell_h * (1 - (dy - whole_y)))))
-    left = min(big_w - width, max(0, round(cell_w * (1 - (dx - whole_x)))))
+    top, left = round(pad_y * cell_h), round(pad_x * cell_w)
+    big = as_f32(
+        cv2.resize(padded, (width + 2 * left, height + 2 * top), interpolation=cv2.INTER_LINEAR)
+    )
     # A view, not a copy: OpenCV takes row-strided arrays, and a copy costs ~0.6 ms.
     view: Float32Array = big[top : top + height, left : left + width]
     return view

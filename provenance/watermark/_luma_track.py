@@ -3,8 +3,9 @@
 The pattern of a clip follows the camera so a codec's motion compensation carries it from
 frame to frame instead of re-coding it. The tracker estimates global zoom and translation
 against a reference frame (not frame to frame, so errors do not accumulate) on the
-high-passed thumbnail the embedder already has, brought to one sample per grid cell, and
-turns them into a :class:`Placement` of the pattern in whole output pixels. The detector
+embedder's thumbnail brought to one sample per grid cell and high-passed
+(:func:`tracking_view`), and turns them into a :class:`Placement` of the pattern in whole
+output pixels. The detector
 searches scales within a band around 1 (``ZOOM_RANGE``, on top of crops), so the followed
 zoom is kept in that band and jumps back across it when it leaves.
 """
@@ -20,10 +21,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ._luma_pattern import as_f32
+from ._luma_pattern import FINE_SCALE, HIGHPASS_SIGMA, as_f32, highpass
 from ._luma_sync import ZOOM_RANGE
 
-__all__ = ["CameraTracker", "Placement"]
+__all__ = ["CameraTracker", "Placement", "tracking_view"]
 
 Float32Array = NDArray[np.float32]
 
@@ -129,9 +130,10 @@ class _Strip:
                 round(self._last[1] + self._step[1]),
             )
             found, coherence = self._plane(angles, weights, guess)
-            if coherence < self._COHERENT or max(
-                abs(found.rows - guess[0]), abs(found.cols - guess[1])
-            ) > 1:
+            if (
+                coherence < self._COHERENT
+                or max(abs(found.rows - guess[0]), abs(found.cols - guess[1])) > 1
+            ):
                 found = None
         if found is None:
             cross = cv2.mulSpectrums(spectrum, self._reference, 0, conjB=True)
@@ -233,10 +235,7 @@ class CameraTracker:
     content moved by whole pixels gets exactly that displacement.
 
     Args:
-        reference: the clip's first high-passed thumbnail at twice the grid's resolution
-            (the embedder's ``highpass(F)``); it is brought to one sample per cell by a
-            Gaussian pyramid step, whose low-pass keeps the thumbnail's fine texture from
-            aliasing into the frequencies the strips fit.
+        reference: the clip's first frame as :func:`tracking_view` gives it.
         cell_pixels: the size of a grid cell in output pixels (rows, columns).
     """
 
@@ -261,7 +260,7 @@ class CameraTracker:
         self.shape = reference.shape
         self.placement = Placement()
         self._cell_pixels = cell_pixels
-        coarse = _coarse(reference)
+        coarse = reference
         rows, cols = coarse.shape
         self._half_frame = max(rows * cell_pixels[0], cols * cell_pixels[1]) / 2
         band_w, band_h = max(8, cols // 4), max(8, rows // 3)
@@ -273,32 +272,18 @@ class CameraTracker:
             _Strip(slice(rows - band_h, rows), middle_cols, coarse),
         )
         self._base = self.placement
-        borders = np.zeros(coarse.shape, np.uint8)
+        self._borders = np.zeros(coarse.shape, np.uint8)
         for strip in (self._left, self._right, self._top, self._bottom):
-            strip.cover(borders)
-        # What the strips read, on the thumbnail the tracker is given (the pyramid step
-        # reads two samples around each, hence the dilation).
-        self._borders = np.asarray(
-            cv2.dilate(
-                cv2.resize(
-                    borders,
-                    (reference.shape[1], reference.shape[0]),
-                    interpolation=cv2.INTER_NEAREST,
-                ),
-                np.ones((5, 5), np.uint8),
-            ),
-            dtype=np.uint8,
-        )
+            strip.cover(self._borders)
         self._seen: Float32Array | None = None
 
-    def update(self, fine: Float32Array) -> Placement:
-        """Track the next frame's high-passed thumbnail and return the pattern's placement."""
+    def update(self, coarse: Float32Array) -> Placement:
+        """Track the next frame's :func:`tracking_view` and return the pattern's placement."""
         # Strips that show what they showed last frame measure what they measured then:
         # a fixed camera keeps its placement without the four correlations.
-        if self._seen is not None and _same_where(fine, self._seen, self._borders):
+        if self._seen is not None and _same_where(coarse, self._seen, self._borders):
             return self.placement
-        self._seen = fine
-        coarse = _coarse(fine)
+        self._seen = coarse
         measured = [s.shift(coarse) for s in (self._left, self._right, self._top, self._bottom)]
         if statistics.median(m.response for m in measured) <= self._MIN_RESPONSE:
             self._rebase(coarse)
@@ -356,8 +341,7 @@ class CameraTracker:
         for axis in (0, 1):
             tolerance = self._AGREE_PIXELS / self._cell_pixels[axis]
             values = [
-                m[axis] - stretch * s.lever[axis]
-                for m, s in zip(measured, strips, strict=True)
+                m[axis] - stretch * s.lever[axis] for m, s in zip(measured, strips, strict=True)
             ]
             spreads = [m[3 + axis] for m in measured]
             axes.append(_consensus(values, spreads, tolerance))
@@ -398,9 +382,17 @@ def _consensus(values: list[float], spreads: list[float], tolerance: float) -> f
     return best[2]
 
 
-def _coarse(fine: Float32Array) -> Float32Array:
-    """The thumbnail at one sample per cell: Gaussian low-pass and 2:1 decimation."""
-    return as_f32(cv2.pyrDown(fine))
+def tracking_view(small: Float32Array) -> Float32Array:
+    """What the tracker reads of a frame: its thumbnail (twice the grid's resolution)
+    brought to one sample per cell by a Gaussian pyramid step, whose low-pass keeps fine
+    texture from aliasing into the frequencies the strips fit, then high-passed at the
+    embedder's width (one cell).
+
+    High-passing after the pyramid step rather than before costs a quarter as much and
+    placed all 396 frames of four test clips (talking and pan, 720p and 1080p) exactly
+    where high-passing the thumbnail did.
+    """
+    return highpass(as_f32(cv2.pyrDown(small)), HIGHPASS_SIGMA / FINE_SCALE)
 
 
 def _snap(wanted: float, now: float, cell: float, hysteresis: float) -> float:

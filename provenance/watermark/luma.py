@@ -30,34 +30,35 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from ..errors import InputError
 from ._arrays import check_plane, check_rgb
+from ._luma_canvas import Canvas
 from ._luma_iss import HeldGrid, fresh_grid
 from ._luma_pattern import (
     FINE_SCALE,
+    Pattern,
     highpass,
     pattern_for,
     render,
     sample_cells,
 )
 from ._luma_sync import align, shrink
-from ._luma_track import CameraTracker, Placement
+from ._luma_track import CameraTracker, Placement, tracking_view
 from .aggregate import decode_soft
 from .base import Detection, SoftBits
 from .payload import PAYLOAD_BITS, PAYLOAD_LAYOUT, ContentId, encode_payload
 
-__all__ = ["LumaIssEngine", "LumaMarker"]
+__all__ = ["LIVE_READ_EVERY", "LumaIssEngine", "LumaMarker"]
 
 Float32Array = NDArray[np.float32]
 Plane = NDArray[np.uint8]
 
-# The residual (|r| < 7 levels) is rounded and lifted into unsigned 8 bits around this.
-_LIFT = 128.0
+LIVE_READ_EVERY = 4
+"""A live marker reads the host picture on one frame in this many (``spec/live.md``)."""
 
 
 def _luma_of(rgb: NDArray[np.uint8]) -> Plane:
@@ -94,6 +95,11 @@ class LumaIssEngine:
     def clip_marker(self, content_id: ContentId) -> LumaMarker:
         """A marker for the frames of one clip, in order, that follows the camera."""
         return LumaMarker(content_id)
+
+    def live_marker(self, content_id: ContentId) -> LumaMarker:
+        """A clip marker for a live stream: it reads the host every
+        :data:`LIVE_READ_EVERY` frames (``spec/live.md``)."""
+        return LumaMarker(content_id, read_host_every=LIVE_READ_EVERY)
 
     def detect(self, rgb: NDArray[np.uint8]) -> Detection:
         """Look for a payload in ``rgb``.
@@ -148,15 +154,25 @@ class LumaMarker:
     Args:
         content_id: the id every frame carries.
         follow_motion: move the pattern with the camera's zoom and translation.
+        read_host_every: read the host picture (texture mask and informed amplitudes) on
+            every this many frames, and hold the grid, moving with the camera, in
+            between. 1 for files; a live stream reads less often to keep the mark's cost
+            per frame small next to a fast encoder's (``spec/live.md``).
     """
 
-    def __init__(self, content_id: ContentId, *, follow_motion: bool = True) -> None:
+    def __init__(
+        self, content_id: ContentId, *, follow_motion: bool = True, read_host_every: int = 1
+    ) -> None:
         self._signs = encode_payload(content_id).astype(np.float64) * 2 - 1
         self._follow = follow_motion
+        self._read_every = max(1, read_host_every)
         self._tracker: CameraTracker | None = None
-        self._last: _Marked | None = None
+        self._canvas: Canvas | None = None
         # A clip holds its informed grid between frames (``_luma_iss``); stills are alone.
         self._held = HeldGrid(self._signs) if follow_motion else None
+        self._grid: Float32Array | None = None
+        self._read: Float32Array | None = None
+        self._since_read = 0
 
     @property
     def offset(self) -> tuple[float, float]:
@@ -172,19 +188,25 @@ class LumaMarker:
     def _placement(self) -> Placement:
         return Placement() if self._tracker is None else self._tracker.placement
 
-    def mark(self, luma: Plane) -> Plane:
-        """Return a marked copy of the next frame's luma plane.
+    def mark(self, luma: Plane, out: Plane | None = None) -> Plane:
+        """Return the next frame's luma plane marked, in ``out`` if given (``luma`` itself
+        marks in place), else in a new array.
 
         Raises:
             ImageTooSmallError: the plane is below 144x144.
-            InputError: ``luma`` is not an ``(H, W)`` ``uint8`` array.
+            InputError: ``luma`` is not an ``(H, W)`` ``uint8`` array, or ``out`` is not one
+                of its shape.
         """
         check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
-        lifted = self._lifted(_thumbnail(luma), luma.shape)
-        # Saturating u8 arithmetic on the lifted, rounded residual: a float add of the
-        # residual to the plane costs twice as much and rounds the same.
-        marked = cv2.addWeighted(luma, 1.0, lifted, 1.0, -_LIFT, dtype=cv2.CV_8U)
-        return np.asarray(marked, dtype=np.uint8)
+        if out is None:
+            out = np.empty_like(luma)
+        elif out.shape != luma.shape or out.dtype != np.uint8:
+            raise InputError(f"{LumaIssEngine.name}: out must be {luma.shape} uint8")
+        place, grid = self._next(luma)
+        canvas = self._canvas
+        if canvas is None or canvas.shape != luma.shape:
+            canvas = self._canvas = Canvas(luma.shape[0], luma.shape[1], grid.shape)
+        return canvas.mark(luma, grid, place, out)
 
     def mark_rgb(self, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """Return a marked copy of the next RGB frame: the luma residual added to R, G and B.
@@ -201,57 +223,39 @@ class LumaMarker:
     def residual(self, luma: Plane) -> Float32Array:
         """The float residual for the next frame's luma plane (added, then rounded)."""
         check_plane(luma, LumaIssEngine.name, LumaIssEngine.min_height, LumaIssEngine.min_width)
-        return self._residual_of(_thumbnail(luma), luma.shape)
+        place, grid = self._next(luma)
+        return render(grid, luma.shape[0], luma.shape[1], place.offset, place.zoom)
 
-    def _residual_of(self, small: Float32Array, shape: tuple[int, ...]) -> Float32Array:
-        place, grid, _ = self._placed_grid(small, shape)
-        return render(grid, shape[0], shape[1], place.offset, place.zoom)
-
-    def _lifted(self, small: Float32Array, shape: tuple[int, ...]) -> Plane:
-        """The residual for a frame, rounded and lifted into 8 bits; reused when unchanged."""
-        last = self._last
-        if last is not None and last.lifted.shape == shape and _same(small, last.small):
-            # The same host gives the same tracking, projection and mask: the same residual.
-            return last.lifted
-        place, grid, changed = self._placed_grid(small, shape)
-        if not changed and last is not None and last.place == place and last.lifted.shape == shape:
-            lifted = last.lifted
-        else:
-            residual = render(grid, shape[0], shape[1], place.offset, place.zoom)
-            lifted = np.asarray(cv2.convertScaleAbs(residual, beta=_LIFT), np.uint8)
-        if self._follow:
-            self._last = _Marked(small, place, lifted)
-        return lifted
-
-    def _placed_grid(
-        self, small: Float32Array, shape: tuple[int, ...]
-    ) -> tuple[Placement, Float32Array, bool]:
-        """Where the pattern goes in this frame, its grid, and whether the grid changed."""
-        pattern = pattern_for(portrait=shape[0] > shape[1])
-        fine = highpass(small)
-        place = self._track(fine, shape) if self._follow else Placement()
-        # (2): the host is read in the same geometry the residual is rendered in, or ISS
-        # would cancel a projection the detector never sees.
-        host = sample_cells(fine, pattern.shape, place.offset, zoom=place.zoom)
+    def _next(self, luma: Plane) -> tuple[Placement, Float32Array]:
+        """Where the pattern goes in the next frame, and its grid."""
+        small = _thumbnail(luma)
+        place = self._track(small, luma.shape) if self._follow else Placement()
+        pattern = pattern_for(portrait=luma.shape[0] > luma.shape[1])
         if self._held is None:
-            return place, fresh_grid(self._signs, pattern, host), True
-        return (place, *self._held.update(pattern, host))
+            return place, fresh_grid(self._signs, pattern, _host(small, pattern, place))
+        self._since_read += 1
+        held = self._grid
+        if held is not None and held.shape == pattern.shape:
+            if self._since_read < self._read_every or _same(small, self._read):
+                # Between reads the grid moves with the camera: the host it was read from
+                # moved with it.
+                return place, held
+        self._since_read, self._read = 0, small
+        self._grid, _ = self._held.update(pattern, _host(small, pattern, place))
+        return place, self._grid
 
-    def _track(self, fine: Float32Array, shape: tuple[int, ...]) -> Placement:
-        if self._tracker is None or self._tracker.shape != fine.shape:
-            rows, cols = fine.shape
-            cell = (FINE_SCALE * shape[0] / rows, FINE_SCALE * shape[1] / cols)
-            self._tracker = CameraTracker(fine, cell)
-        return self._tracker.update(fine)
+    def _track(self, small: Float32Array, shape: tuple[int, ...]) -> Placement:
+        view = tracking_view(small)
+        if self._tracker is None or self._tracker.shape != view.shape:
+            rows, cols = view.shape
+            self._tracker = CameraTracker(view, (shape[0] / rows, shape[1] / cols))
+        return self._tracker.update(view)
 
 
-@dataclass(frozen=True)
-class _Marked:
-    """The last frame a clip marker computed: its host thumbnail, placement and residual."""
-
-    small: Float32Array
-    place: Placement
-    lifted: Plane
+def _host(small: Float32Array, pattern: Pattern, place: Placement) -> Float32Array:
+    """The host's high-passed cells, read in the geometry the residual is drawn in (or ISS
+    would cancel a projection the detector never sees)."""
+    return sample_cells(highpass(small), pattern.shape, place.offset, zoom=place.zoom)
 
 
 def _thumbnail(luma: Plane) -> Float32Array:
@@ -261,8 +265,8 @@ def _thumbnail(luma: Plane) -> Float32Array:
     return shrink(luma, FINE_SCALE * cols, FINE_SCALE * rows)
 
 
-def _same(a: Float32Array, b: Float32Array) -> bool:
-    return a.shape == b.shape and cv2.norm(a, b, cv2.NORM_INF) == 0
+def _same(a: Float32Array, b: Float32Array | None) -> bool:
+    return b is not None and a.shape == b.shape and cv2.norm(a, b, cv2.NORM_INF) == 0
 
 
 def _limit_outliers(cells: Float32Array) -> Float32Array:

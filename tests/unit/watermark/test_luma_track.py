@@ -12,9 +12,8 @@ from numpy.typing import NDArray
 
 from provenance.media.synthetic import avatar_clip_frame
 from provenance.watermark import ContentId
-from provenance.watermark._luma_pattern import highpass
 from provenance.watermark._luma_sync import shrink
-from provenance.watermark._luma_track import CameraTracker, _consensus
+from provenance.watermark._luma_track import CameraTracker, _consensus, tracking_view
 from provenance.watermark.luma import LumaMarker
 
 CID = ContentId.from_hex("00010000deadbeef")
@@ -64,13 +63,13 @@ def test_placement_is_in_whole_output_pixels() -> None:
     height, width = 270, 480  # 1.875 px per cell: offsets are not whole cells
     rgb = avatar_clip_frame(0, height, width)
     base = _luma(rgb)
-    small = highpass(shrink(base, 512, 288))
+    small = tracking_view(shrink(base, 512, 288))
     tracker = CameraTracker(small, (height / 144, width / 256))
     moved = np.asarray(
         cv2.warpAffine(base, np.array([[1, 0, 4.2], [0, 1, -2.9]], np.float32), (width, height)),
         dtype=np.uint8,
     )
-    placement = tracker.update(highpass(shrink(moved, 512, 288)))
+    placement = tracker.update(tracking_view(shrink(moved, 512, 288)))
     assert placement.offset[0] * height / 144 == pytest.approx(-3.0, abs=1e-9)
     assert placement.offset[1] * width / 256 == pytest.approx(4.0, abs=1e-9)
     assert placement.zoom == 1.0
