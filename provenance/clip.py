@@ -633,8 +633,9 @@ def _poster(frame: YuvFrame) -> bytes:
     return thumbnail_jpeg(frame.to_rgb(), long_edge=_POSTER_EDGE)
 
 
-def _marker_factory(stamper: Stamper) -> Callable[[ContentId], LumaMarker]:
-    factory: Callable[[ContentId], LumaMarker] | None = getattr(stamper.engine, "clip_marker", None)
+def _marker_factory(stamper: Stamper, *, live: bool = False) -> Callable[[ContentId], LumaMarker]:
+    kind = "live_marker" if live else "clip_marker"
+    factory: Callable[[ContentId], LumaMarker] | None = getattr(stamper.engine, kind, None)
     if factory is None:
         raise WatermarkError(
             f"{stamper.engine.name}: cannot mark video (it has no luma-plane path); "

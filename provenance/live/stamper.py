@@ -145,7 +145,7 @@ class StreamStamper:
         self._gop = _segment_frames(playlist, self._fps, segment_seconds)
         _check_output(playlist, force)
         _check_size(playlist, width, height)
-        factory = _marker_factory(stamper)
+        factory = _marker_factory(stamper, live=True)
         self._stamper, self._license = stamper, license
         self._playlist_path, self._size = playlist, (height, width)
         self._progress, self._on_segment = progress, on_segment
@@ -230,7 +230,7 @@ class StreamStamper:
         """As :meth:`write_rgb`, for a :class:`YuvFrame` (its ``y`` is marked in place)."""
         if self._result is not None:
             raise InputError(f"{self._playlist_path}: the stream has ended")
-        frame.y[...] = self._marker.mark(frame.y)
+        self._marker.mark(frame.y, out=frame.y)
         self._publish(self._encoder.encode(frame))
         self._frames += 1
         if self._progress is not None and self._frames % 15 == 0:

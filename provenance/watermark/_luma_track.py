@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from ._luma_pattern import FINE_SCALE, HIGHPASS_SIGMA, as_f32, highpass
 from ._luma_sync import ZOOM_RANGE
 
-__all__ = ["CameraTracker", "Placement", "tracking_view"]
+__all__ = ["CameraTracker", "Placement", "StillBorders", "tracking_view"]
 
 Float32Array = NDArray[np.float32]
 
@@ -98,8 +98,16 @@ class _Strip:
         steps = np.arange(-self._FREQUENCIES, self._FREQUENCIES + 1)
         half = np.arange(0, self._FREQUENCIES + 1)
         freq_y, freq_x = np.meshgrid(steps, half, indexing="ij")
-        keep = (freq_x > 0) | (freq_y > 0)
-        self._picks = (freq_y[keep] % height, freq_x[keep])
+        self._keep = (freq_x > 0) | (freq_y > 0)
+        keep = self._keep
+        # Only these frequencies are fitted, and the peak search that needs the whole
+        # spectrum is rare: two small products give them at 0.6 of a full DFT's cost.
+        along_x = np.exp(-2j * np.pi * np.outer(np.arange(width), half) / width)
+        self._cos_x = np.ascontiguousarray(along_x.real, dtype=np.float32)
+        self._sin_x = np.ascontiguousarray(along_x.imag, dtype=np.float32)
+        self._along_y = np.exp(-2j * np.pi * np.outer(steps, np.arange(height)) / height).astype(
+            np.complex64
+        )
         # A shift (dy, dx) turns the phase at frequency f into -2 pi f . (dy, dx).
         self._design = -2 * np.pi * np.stack([freq_y[keep] / height, freq_x[keep] / width])
         design_y, design_x = self._design
@@ -112,16 +120,17 @@ class _Strip:
 
     def set_reference(self, coarse: Float32Array) -> None:
         """Measure later shifts from ``coarse``."""
-        self._reference = self._spectrum(coarse)
-        self._reference_low = np.conj(_complex(self._reference[self._picks]))
+        tapered = self._tapered(coarse)
+        self._reference = _spectrum(tapered)
+        self._reference_low = np.conj(self._low(tapered))
         self._last: tuple[float, float] | None = None
         self._step = (0.0, 0.0)
         self._response = 0.0
 
     def shift(self, coarse: Float32Array) -> _Shift:
         """How far the strip moved since the reference, in cells."""
-        spectrum = self._spectrum(coarse)
-        low = _complex(spectrum[self._picks]) * self._reference_low
+        tapered = self._tapered(coarse)
+        low = self._low(tapered) * self._reference_low
         angles, weights = np.angle(low), np.abs(low)
         found: _Shift | None = None
         if self._last is not None:
@@ -136,7 +145,7 @@ class _Strip:
             ):
                 found = None
         if found is None:
-            cross = cv2.mulSpectrums(spectrum, self._reference, 0, conjB=True)
+            cross = cv2.mulSpectrums(_spectrum(tapered), self._reference, 0, conjB=True)
             whole, self._response = _peak(np.asarray(cross, dtype=np.float32))
             found, _ = self._plane(angles, weights, whole)
         if self._last is not None:
@@ -145,7 +154,10 @@ class _Strip:
         return found
 
     def _plane(
-        self, angles: NDArray[np.float64], weights: NDArray[np.float64], whole: tuple[int, int]
+        self,
+        angles: NDArray[np.floating[Any]],
+        weights: NDArray[np.floating[Any]],
+        whole: tuple[int, int],
     ) -> tuple[_Shift, float]:
         """The shift, unwrapping the phase around ``whole``, and how coherently a plane fits."""
         design_y, design_x = self._design
@@ -181,16 +193,24 @@ class _Strip:
         )
         return found, coherence
 
-    def _spectrum(self, coarse: Float32Array) -> Float32Array:
+    def _tapered(self, coarse: Float32Array) -> Float32Array:
         region = coarse[self._rows, self._cols]
         # Without its mean, the window itself would correlate at zero shift.
-        tapered = (region - np.float32(cv2.mean(region)[0])) * self._window
-        return np.asarray(cv2.dft(tapered, flags=cv2.DFT_COMPLEX_OUTPUT), dtype=np.float32)
+        tapered: Float32Array = (region - np.float32(cv2.mean(region)[0])) * self._window
+        return tapered
+
+    def _low(self, tapered: Float32Array) -> NDArray[np.complex64]:
+        """The fitted frequencies of the strip's spectrum, in the design's order."""
+        inner = np.empty((tapered.shape[0], self._cos_x.shape[1]), np.complex64)
+        inner.real = tapered @ self._cos_x
+        inner.imag = tapered @ self._sin_x
+        low: NDArray[np.complex64] = (self._along_y @ inner)[self._keep]
+        return low
 
 
-def _complex(pairs: Float32Array) -> NDArray[np.complex128]:
-    """OpenCV's (real, imaginary) pairs as complex numbers."""
-    return pairs[..., 0].astype(np.float64) + 1j * pairs[..., 1]
+def _spectrum(tapered: Float32Array) -> Float32Array:
+    """The whole spectrum, as OpenCV's (real, imaginary) pairs."""
+    return np.asarray(cv2.dft(tapered, flags=cv2.DFT_COMPLEX_OUTPUT), dtype=np.float32)
 
 
 def _peak(cross: Float32Array) -> tuple[tuple[int, int], float]:
@@ -250,6 +270,9 @@ class CameraTracker:
     _AGREE_PIXELS = 0.6
     _MIN_RESPONSE = 0.05
     _REBASE_FRACTION = 0.25
+    # How far (cells) a frame's pixels reach into tracking_view: the high-pass's 9 taps,
+    # the pyramid step's 5 at twice the resolution and the thumbnail's resampling.
+    _FILTER_REACH = 6
     # The detector searches the scales of a zoom this large on top of any crop it tries.
     # A followed zoom leaving the band jumps to just inside the other side of it: the
     # codec re-codes the whole pattern once per 5.8 % of zoom.
@@ -264,6 +287,12 @@ class CameraTracker:
         rows, cols = coarse.shape
         self._half_frame = max(rows * cell_pixels[0], cols * cell_pixels[1]) / 2
         band_w, band_h = max(8, cols // 4), max(8, rows // 3)
+        # The cells no strip reads, less the reach of tracking_view's filters.
+        reach = self._FILTER_REACH
+        self.unread = (
+            slice(band_h + reach, rows - band_h - reach),
+            slice(band_w + reach, cols - band_w - reach),
+        )
         middle_rows, middle_cols = slice(0, rows), slice(band_w, cols - band_w)
         self._left, self._right, self._top, self._bottom = (
             _Strip(middle_rows, slice(0, band_w), coarse),
@@ -365,6 +394,47 @@ class CameraTracker:
                 (by - shift_y) / lever_b,
             ]
         )
+
+
+class StillBorders:
+    """Whether the pixels a tracker reads in a frame are the last frame's.
+
+    When they are, the tracker would place the pattern where it did, so a live marker
+    skips the thumbnail and the tracker on that frame: a talking head in front of a fixed
+    camera then costs one comparison of its borders and the add. Everything outside the
+    middle the strips never reach (:attr:`CameraTracker.unread`) is compared exactly.
+
+    Args:
+        unread: the cells outside every strip's reach, from the tracker.
+        cell_pixels: the size of a grid cell in frame pixels (rows, columns).
+    """
+
+    def __init__(self, unread: tuple[slice, slice], cell_pixels: tuple[float, float]) -> None:
+        rows, cols = (
+            slice(math.ceil(cells.start * size), math.floor(cells.stop * size))
+            for cells, size in zip(unread, cell_pixels, strict=True)
+        )
+        self._regions = [
+            (slice(0, rows.start), slice(None)),
+            (slice(rows.stop, None), slice(None)),
+            (rows, slice(0, cols.start)),
+            (rows, slice(cols.stop, None)),
+        ]
+        self._last: NDArray[np.uint8] | None = None
+
+    def check(self, luma: NDArray[np.uint8]) -> bool:
+        """Whether ``luma``'s read pixels equal the last frame checked (then remember it)."""
+        last = self._last
+        still = (
+            last is not None
+            and last.shape == luma.shape
+            and all(cv2.norm(luma[r], last[r], cv2.NORM_INF) == 0 for r in self._regions)
+        )
+        if last is None or last.shape != luma.shape:
+            self._last = luma.copy()
+        else:
+            np.copyto(last, luma)
+        return still
 
 
 def _consensus(values: list[float], spreads: list[float], tolerance: float) -> float:

@@ -47,7 +47,7 @@ from ._luma_pattern import (
     sample_cells,
 )
 from ._luma_sync import align, shrink
-from ._luma_track import CameraTracker, Placement, tracking_view
+from ._luma_track import CameraTracker, Placement, StillBorders, tracking_view
 from .aggregate import decode_soft
 from .base import Detection, SoftBits
 from .payload import PAYLOAD_BITS, PAYLOAD_LAYOUT, ContentId, encode_payload
@@ -57,7 +57,7 @@ __all__ = ["LIVE_READ_EVERY", "LumaIssEngine", "LumaMarker"]
 Float32Array = NDArray[np.float32]
 Plane = NDArray[np.uint8]
 
-LIVE_READ_EVERY = 4
+LIVE_READ_EVERY = 8
 """A live marker reads the host picture on one frame in this many (``spec/live.md``)."""
 
 
@@ -167,6 +167,7 @@ class LumaMarker:
         self._follow = follow_motion
         self._read_every = max(1, read_host_every)
         self._tracker: CameraTracker | None = None
+        self._still: StillBorders | None = None
         self._canvas: Canvas | None = None
         # A clip holds its informed grid between frames (``_luma_iss``); stills are alone.
         self._held = HeldGrid(self._signs) if follow_motion else None
@@ -228,18 +229,24 @@ class LumaMarker:
 
     def _next(self, luma: Plane) -> tuple[Placement, Float32Array]:
         """Where the pattern goes in the next frame, and its grid."""
-        small = _thumbnail(luma)
-        place = self._track(small, luma.shape) if self._follow else Placement()
         pattern = pattern_for(portrait=luma.shape[0] > luma.shape[1])
         if self._held is None:
-            return place, fresh_grid(self._signs, pattern, _host(small, pattern, place))
+            small = _thumbnail(luma)
+            return Placement(), fresh_grid(self._signs, pattern, _host(small, pattern, Placement()))
         self._since_read += 1
-        held = self._grid
-        if held is not None and held.shape == pattern.shape:
-            if self._since_read < self._read_every or _same(small, self._read):
-                # Between reads the grid moves with the camera: the host it was read from
-                # moved with it.
-                return place, held
+        held = self._grid if self._grid is not None and self._grid.shape == pattern.shape else None
+        due = held is None or self._since_read >= self._read_every
+        # Checked on every frame: the borders are compared with the frame just before.
+        still = self._still is not None and self._still.check(luma)
+        if still and not due:
+            assert held is not None and self._tracker is not None
+            return self._tracker.placement, held
+        small = _thumbnail(luma)
+        place = self._track(small, luma.shape)
+        if held is not None and (not due or _same(small, self._read)):
+            # Between reads the grid moves with the camera: the host it was read from
+            # moved with it.
+            return place, held
         self._since_read, self._read = 0, small
         self._grid, _ = self._held.update(pattern, _host(small, pattern, place))
         return place, self._grid
@@ -248,7 +255,11 @@ class LumaMarker:
         view = tracking_view(small)
         if self._tracker is None or self._tracker.shape != view.shape:
             rows, cols = view.shape
-            self._tracker = CameraTracker(view, (shape[0] / rows, shape[1] / cols))
+            cell = (shape[0] / rows, shape[1] / cols)
+            self._tracker = CameraTracker(view, cell)
+            # Only a marker that reads the host less than every frame skips frames whose
+            # borders stand still; a file's marker reads every frame anyway.
+            self._still = StillBorders(self._tracker.unread, cell) if self._read_every > 1 else None
         return self._tracker.update(view)
 
 
