@@ -111,7 +111,7 @@ class _Strip:
         # A shift (dy, dx) turns the phase at frequency f into -2 pi f . (dy, dx).
         self._design = -2 * np.pi * np.stack([freq_y[keep] / height, freq_x[keep] / width])
         design_y, design_x = self._design
-        self._squares = (design_y * design_y, design_y * design_x, design_x * design_x)
+        self._squares = np.stack([design_y * design_y, design_y * design_x, design_x * design_x])
         self.set_reference(reference)
 
     def cover(self, mask: NDArray[np.uint8]) -> None:
@@ -160,21 +160,20 @@ class _Strip:
         whole: tuple[int, int],
     ) -> tuple[_Shift, float]:
         """The shift, unwrapping the phase around ``whole``, and how coherently a plane fits."""
-        design_y, design_x = self._design
-        phase = angles - (design_y * whole[0] + design_x * whole[1])
+        design = self._design
+        phase = angles - np.array(whole, dtype=np.float64) @ design
         phase = (phase + np.pi) % (2 * np.pi) - np.pi
         # The 2 x 2 weighted normal equations, written out: numpy's solvers cost more
         # than the sums on arrays this small.
-        yy, yx, xx = (float(weights @ square) for square in self._squares)
+        yy, yx, xx = (float(v) for v in self._squares @ weights)
         determinant = yy * xx - yx * yx
         total = float(weights.sum())
         if total <= 0 or determinant <= 1e-12 * yy * xx:
             return _Shift(float(whole[0]), float(whole[1]), 0.0, math.inf, math.inf), 0.0
-        weighted_phase = weights * phase
-        along_y, along_x = float(weighted_phase @ design_y), float(weighted_phase @ design_x)
+        along_y, along_x = (float(v) for v in design @ (weights * phase))
         part_y = (xx * along_y - yx * along_x) / determinant
         part_x = (yy * along_x - yx * along_y) / determinant
-        residual = phase - part_y * design_y - part_x * design_x
+        residual = phase - np.array((part_y, part_x)) @ design
         squares = float(weights @ (residual * residual))
         # For small residuals |sum w exp(i r)| / sum w is exp(-mean square / 2): the
         # coherence without a cosine and a sine per frequency.
