@@ -281,7 +281,7 @@ class CameraTracker:
     def __init__(self, reference: Float32Array, cell_pixels: tuple[float, float]) -> None:
         self.shape = reference.shape
         self.placement = Placement()
-        self._cell_pixels = cell_pixels
+        self.cell_pixels = cell_pixels
         coarse = reference
         rows, cols = coarse.shape
         self._half_frame = max(rows * cell_pixels[0], cols * cell_pixels[1]) / 2
@@ -346,7 +346,7 @@ class CameraTracker:
         rows, cols = (
             _snap(wanted, now, cell, self._PIXEL_HYSTERESIS)
             for wanted, now, cell in zip(
-                estimate.offset, current.offset, self._cell_pixels, strict=True
+                estimate.offset, current.offset, self.cell_pixels, strict=True
             )
         )
         return Placement(zoom, (rows, cols))
@@ -367,7 +367,7 @@ class CameraTracker:
         strips = (self._left, self._right, self._top, self._bottom)
         axes = []
         for axis in (0, 1):
-            tolerance = self._AGREE_PIXELS / self._cell_pixels[axis]
+            tolerance = self._AGREE_PIXELS / self.cell_pixels[axis]
             values = [
                 m[axis] - stretch * s.lever[axis] for m, s in zip(measured, strips, strict=True)
             ]

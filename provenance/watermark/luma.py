@@ -243,6 +243,12 @@ class LumaMarker:
             return self._tracker.placement, held
         small = _thumbnail(luma)
         place = self._track(small, luma.shape)
+        if self._still is None and self._read_every > 1:
+            assert self._tracker is not None
+            # Only a marker that reads the host less than every frame skips frames whose
+            # borders stand still; a file's marker reads every frame anyway.
+            self._still = StillBorders(self._tracker.unread, self._tracker.cell_pixels)
+            self._still.check(luma)
         if held is not None and (not due or _same(small, self._read)):
             # Between reads the grid moves with the camera: the host it was read from
             # moved with it.
@@ -255,11 +261,8 @@ class LumaMarker:
         view = tracking_view(small)
         if self._tracker is None or self._tracker.shape != view.shape:
             rows, cols = view.shape
-            cell = (shape[0] / rows, shape[1] / cols)
-            self._tracker = CameraTracker(view, cell)
-            # Only a marker that reads the host less than every frame skips frames whose
-            # borders stand still; a file's marker reads every frame anyway.
-            self._still = StillBorders(self._tracker.unread, cell) if self._read_every > 1 else None
+            self._tracker = CameraTracker(view, (shape[0] / rows, shape[1] / cols))
+            self._still = None
         return self._tracker.update(view)
 
 

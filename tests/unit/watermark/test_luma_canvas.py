@@ -40,7 +40,9 @@ def _no_full_drawing(*args: object, **kwargs: object) -> Grid:
     raise AssertionError("the whole residual was drawn again")
 
 
-def _marked(canvas: Canvas, plane: NDArray[np.uint8], grid: Grid, place: Placement) -> NDArray:
+def _marked(
+    canvas: Canvas, plane: NDArray[np.uint8], grid: Grid, place: Placement
+) -> NDArray[np.uint8]:
     return canvas.mark(plane, grid, place, np.empty_like(plane))
 
 
