@@ -98,16 +98,11 @@ class _Strip:
         steps = np.arange(-self._FREQUENCIES, self._FREQUENCIES + 1)
         half = np.arange(0, self._FREQUENCIES + 1)
         freq_y, freq_x = np.meshgrid(steps, half, indexing="ij")
-        self._keep = (freq_x > 0) | (freq_y > 0)
-        keep = self._keep
-        # Only these frequencies are fitted, and the peak search that needs the whole
-        # spectrum is rare: two small products give them at 0.6 of a full DFT's cost.
-        along_x = np.exp(-2j * np.pi * np.outer(np.arange(width), half) / width)
-        self._cos_x = np.ascontiguousarray(along_x.real, dtype=np.float32)
-        self._sin_x = np.ascontiguousarray(along_x.imag, dtype=np.float32)
-        self._along_y = np.exp(-2j * np.pi * np.outer(steps, np.arange(height)) / height).astype(
-            np.complex64
-        )
+        keep = (freq_x > 0) | (freq_y > 0)
+        # Only these frequencies are fitted. (Computing just them by two small matrix
+        # products is cheaper than the DFT alone, but numpy hands products that size to
+        # OpenBLAS's threads, whose spinning against the encoder's doubled a stamp's CPU.)
+        self._picks = (freq_y[keep] % height, freq_x[keep])
         # A shift (dy, dx) turns the phase at frequency f into -2 pi f . (dy, dx).
         self._design = -2 * np.pi * np.stack([freq_y[keep] / height, freq_x[keep] / width])
         design_y, design_x = self._design
@@ -120,17 +115,16 @@ class _Strip:
 
     def set_reference(self, coarse: Float32Array) -> None:
         """Measure later shifts from ``coarse``."""
-        tapered = self._tapered(coarse)
-        self._reference = _spectrum(tapered)
-        self._reference_low = np.conj(self._low(tapered))
+        self._reference = _spectrum(self._tapered(coarse))
+        self._reference_low = np.conj(self._low(self._reference))
         self._last: tuple[float, float] | None = None
         self._step = (0.0, 0.0)
         self._response = 0.0
 
     def shift(self, coarse: Float32Array) -> _Shift:
         """How far the strip moved since the reference, in cells."""
-        tapered = self._tapered(coarse)
-        low = self._low(tapered) * self._reference_low
+        spectrum = _spectrum(self._tapered(coarse))
+        low = self._low(spectrum) * self._reference_low
         angles, weights = np.angle(low), np.abs(low)
         found: _Shift | None = None
         if self._last is not None:
@@ -145,7 +139,7 @@ class _Strip:
             ):
                 found = None
         if found is None:
-            cross = cv2.mulSpectrums(_spectrum(tapered), self._reference, 0, conjB=True)
+            cross = cv2.mulSpectrums(spectrum, self._reference, 0, conjB=True)
             whole, self._response = _peak(np.asarray(cross, dtype=np.float32))
             found, _ = self._plane(angles, weights, whole)
         if self._last is not None:
@@ -198,12 +192,10 @@ class _Strip:
         tapered: Float32Array = (region - np.float32(cv2.mean(region)[0])) * self._window
         return tapered
 
-    def _low(self, tapered: Float32Array) -> NDArray[np.complex64]:
-        """The fitted frequencies of the strip's spectrum, in the design's order."""
-        inner = np.empty((tapered.shape[0], self._cos_x.shape[1]), np.complex64)
-        inner.real = tapered @ self._cos_x
-        inner.imag = tapered @ self._sin_x
-        low: NDArray[np.complex64] = (self._along_y @ inner)[self._keep]
+    def _low(self, spectrum: Float32Array) -> NDArray[np.complex128]:
+        """The fitted frequencies of a spectrum, in the design's order."""
+        pairs = spectrum[self._picks]
+        low: NDArray[np.complex128] = pairs[..., 0].astype(np.float64) + 1j * pairs[..., 1]
         return low
 
 
