@@ -102,7 +102,7 @@ class _Strip:
         # Only these frequencies are fitted. (Computing just them by two small matrix
         # products is cheaper than the DFT alone, but numpy hands products that size to
         # OpenBLAS's threads, whose spinning against the encoder's doubled a stamp's CPU.)
-        self._picks = (freq_y[keep] % height, freq_x[keep])
+        self._picks = (freq_y[keep] % height) * width + freq_x[keep]
         # A shift (dy, dx) turns the phase at frequency f into -2 pi f . (dy, dx).
         self._design = -2 * np.pi * np.stack([freq_y[keep] / height, freq_x[keep] / width])
         design_y, design_x = self._design
@@ -192,10 +192,10 @@ class _Strip:
         tapered: Float32Array = (region - np.float32(cv2.mean(region)[0])) * self._window
         return tapered
 
-    def _low(self, spectrum: Float32Array) -> NDArray[np.complex128]:
+    def _low(self, spectrum: Float32Array) -> NDArray[np.complex64]:
         """The fitted frequencies of a spectrum, in the design's order."""
-        pairs = spectrum[self._picks]
-        low: NDArray[np.complex128] = pairs[..., 0].astype(np.float64) + 1j * pairs[..., 1]
+        # OpenCV's (real, imaginary) pairs are complex64 in memory.
+        low: NDArray[np.complex64] = spectrum.view(np.complex64).ravel().take(self._picks)
         return low
 
 
