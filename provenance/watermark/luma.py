@@ -57,7 +57,7 @@ __all__ = ["LIVE_READ_EVERY", "LumaIssEngine", "LumaMarker"]
 Float32Array = NDArray[np.float32]
 Plane = NDArray[np.uint8]
 
-LIVE_READ_EVERY = 8
+LIVE_READ_EVERY = 12
 """A live marker reads the host picture on one frame in this many (``spec/live.md``)."""
 
 
